@@ -1,0 +1,97 @@
+# The one entry point for people and CI. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# uv: the one on PATH, else a private copy installed from PyPI into .tools/ (nothing global).
+UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+PACKAGES := batteries-models batteries-crud batteries-migrate batteries-fixtures batteries-cli
+export UV_PYTHON_DOWNLOADS ?= never
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet uv
+
+.PHONY: uv
+uv: $(UV)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard packages/*/pyproject.toml)
+	$(UV) sync --locked --all-packages --all-extras
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced ## Install uv if missing, then sync every package, extra and dev tool
+
+.PHONY: lock
+lock: $(UV) ## Re-resolve uv.lock after changing a pyproject.toml
+	$(UV) lock
+
+.PHONY: lint
+lint: install ## ruff lint and format check
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+.PHONY: format
+format: install ## Apply ruff fixes and formatting
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+.PHONY: typecheck
+typecheck: install ## Strict mypy on every package
+	$(UV) run mypy $(foreach p,$(PACKAGES),-p $(subst -,_,$(p))) scripts
+
+.PHONY: contracts
+contracts: install ## Import-boundary contracts and sibling version ranges
+	$(UV) run lint-imports
+	$(UV) run python scripts/check_versions.py
+
+.PHONY: api
+api: install ## Check each package's public API against its snapshot
+	$(UV) run python scripts/api_snapshot.py check
+
+.PHONY: api-update
+api-update: install ## Rewrite the public API snapshots after an intended change
+	$(UV) run python scripts/api_snapshot.py update
+
+.PHONY: unit
+unit: install ## Unit tests of every package
+	$(UV) run pytest packages
+
+.PHONY: integration
+integration: install ## Integration suite on SQLite and PostgreSQL
+	$(UV) run pytest tests-integration
+
+.PHONY: isolated
+isolated: install ## Build each wheel and install it alone into a clean venv
+	$(UV) run python scripts/smoke_install.py
+
+.PHONY: test
+test: lint typecheck contracts api ## Every check and every test (the one CI runs)
+	$(UV) run pytest packages tests-integration
+	$(UV) run python scripts/smoke_install.py
+
+.PHONY: demo
+demo: install ## Run the demo app on an embedded SQLite database
+	cd demo && $(UV) run python -m demo_app.run
+
+.PHONY: bench
+bench: install ## Benchmarks; figures are ratios against references from the same run
+	$(UV) run python bench/run.py
+
+.PHONY: docs
+docs: install ## Build the documentation with --strict
+	$(UV) run mkdocs build --strict
+
+.PHONY: build
+build: install ## Build every distribution into dist/
+	rm -rf dist
+	$(UV) build --all-packages --out-dir dist
+
+.PHONY: clean
+clean: ## Remove build and cache output
+	rm -rf dist site .venv .tools .venvs .pytest_cache .mypy_cache .ruff_cache

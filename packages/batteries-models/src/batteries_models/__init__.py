@@ -1,0 +1,60 @@
+"""batteries-models: the model base, mixins, settings and async databases of FastAPI Batteries.
+
+Example::
+
+    from batteries_models import BaseModel, Database, TimestampMixin, UUIDMixin
+
+    class Hero(BaseModel, UUIDMixin, TimestampMixin, table=True):
+        name: str
+
+    db = Database("sqlite+aiosqlite:///app.db")
+    await db.create_all()
+    async with db.session() as session:
+        session.add(Hero(name="Deadpond"))
+"""
+
+from importlib.metadata import version as _version
+
+from batteries_models._base import NAMING_CONVENTION, BaseModel
+from batteries_models._database import Database
+from batteries_models._discovery import DiscoveredModels, discover_models
+from batteries_models._registry import DatabaseRegistry
+from batteries_models._urls import mask_url, normalise_url
+from batteries_models._uuid import uuid7
+from batteries_models.exceptions import (
+    BatteriesError,
+    ConfigurationError,
+    DatabaseUnreachableError,
+    MissingDriverError,
+    ModelDiscoveryError,
+)
+from batteries_models.mixins import IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin, utcnow
+from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, DatabaseSettings
+
+__version__ = _version("batteries-models")
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "NAMING_CONVENTION",
+    "BaseModel",
+    "BatteriesError",
+    "BatteriesSettings",
+    "ConfigurationError",
+    "Database",
+    "DatabaseRegistry",
+    "DatabaseSettings",
+    "DatabaseUnreachableError",
+    "DiscoveredModels",
+    "IntIDMixin",
+    "MissingDriverError",
+    "ModelDiscoveryError",
+    "SoftDeleteMixin",
+    "TimestampMixin",
+    "UUIDMixin",
+    "__version__",
+    "discover_models",
+    "mask_url",
+    "normalise_url",
+    "utcnow",
+    "uuid7",
+]

@@ -1,0 +1,210 @@
+"""``Database``: one async engine, its session factory, and a transactional session scope."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from batteries_models._base import BaseModel
+from batteries_models._urls import mask_url, normalise_url
+from batteries_models.exceptions import DatabaseUnreachableError
+from batteries_models.settings import DEFAULT_DATABASE, DatabaseSettings
+
+__all__ = ["Database"]
+
+
+class Database:
+    """One database: an ``AsyncEngine`` and an ``async_sessionmaker`` bound to it.
+
+    Example::
+
+        db = Database("sqlite+aiosqlite:///app.db")
+        async with db.session() as session:  # commits on success, rolls back on error
+            session.add(Hero(name="Deadpond"))
+
+    SQLite connections get ``PRAGMA foreign_keys=ON`` (and WAL for file databases), and real
+    ``BEGIN``/``SAVEPOINT`` transactions. PostgreSQL URLs without an async driver use asyncpg.
+
+    Args:
+        url: The database URL; its password never appears in messages or ``repr``.
+        name: The name of the database in the settings (for messages).
+        echo: Log every SQL statement.
+        pool_size: Connections kept in the pool.
+        max_overflow: Extra connections allowed beyond ``pool_size``.
+        pool_timeout: Seconds to wait for a free connection.
+        pool_recycle: Recycle connections older than this many seconds.
+        pool_pre_ping: Test each connection before handing it out.
+        engine_options: Any other keyword for ``create_async_engine``.
+
+    Raises:
+        ConfigurationError: The URL is malformed, unknown or names a sync driver.
+        MissingDriverError: The URL's driver is not installed.
+    """
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        name: str = DEFAULT_DATABASE,
+        echo: bool = False,
+        pool_size: int | None = None,
+        max_overflow: int | None = None,
+        pool_timeout: float | None = None,
+        pool_recycle: int | None = None,
+        pool_pre_ping: bool = False,
+        engine_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.url: URL = normalise_url(url)
+        self.name = name
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": pool_pre_ping}
+        pool = {
+            "pool_size": pool_size,
+            "max_overflow": max_overflow,
+            "pool_timeout": pool_timeout,
+            "pool_recycle": pool_recycle,
+        }
+        options.update({k: v for k, v in pool.items() if v is not None})
+        options.update(engine_options or {})
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.dialect_name == "sqlite":
+            _configure_sqlite(self.engine, file_database=_is_file_database(self.url))
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings, *, name: str = DEFAULT_DATABASE) -> Database:
+        """Build a ``Database`` from one entry of :class:`~batteries_models.BatteriesSettings`."""
+        return cls(
+            settings.url,
+            name=name,
+            echo=settings.echo,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            pool_recycle=settings.pool_recycle,
+            pool_pre_ping=settings.pool_pre_ping,
+        )
+
+    @property
+    def dialect_name(self) -> str:
+        """The SQLAlchemy dialect name: ``postgresql``, ``sqlite``..."""
+        return self.url.get_backend_name()
+
+    @property
+    def masked_url(self) -> str:
+        """The URL as text with its password replaced by ``***``."""
+        return mask_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Database({self.masked_url!r}, name={self.name!r})"
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        """Open a connection in a transaction that commits on success and rolls back on error.
+
+        Raises:
+            DatabaseUnreachableError: The server cannot be reached (URL masked in the message).
+        """
+        async with self._begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session scope: commit when the block succeeds, roll back when it raises.
+
+        The connection is checked out on entry, so an unreachable server fails here with
+        :class:`~batteries_models.exceptions.DatabaseUnreachableError`, not in the middle of
+        the caller's work.
+        """
+        async with self.sessionmaker() as session:
+            try:
+                await session.connection()
+            except (OSError, DBAPIError) as exc:
+                raise self._unreachable(exc) from exc
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+    async def create_all(self, metadata: MetaData | None = None) -> None:
+        """Create every table of ``metadata`` (default: ``BaseModel.metadata``) that is missing."""
+        target = metadata if metadata is not None else BaseModel.metadata
+        async with self._begin() as connection:
+            await connection.run_sync(target.create_all)
+
+    async def drop_all(self, metadata: MetaData | None = None) -> None:
+        """Drop every table of ``metadata`` (default: ``BaseModel.metadata``) that exists."""
+        target = metadata if metadata is not None else BaseModel.metadata
+        async with self._begin() as connection:
+            await connection.run_sync(target.drop_all)
+
+    async def ping(self) -> None:
+        """Check that the database answers; raise ``DatabaseUnreachableError`` otherwise."""
+        async with self._begin() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+
+    async def dispose(self) -> None:
+        """Close every pooled connection. The ``Database`` reconnects if used again."""
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            context = self.engine.begin()
+            connection = await context.__aenter__()
+        except (OSError, DBAPIError) as exc:
+            raise self._unreachable(exc) from exc
+        try:
+            yield connection
+        except BaseException as exc:
+            await context.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        await context.__aexit__(None, None, None)
+
+    def _unreachable(self, exc: BaseException) -> DatabaseUnreachableError:
+        host, port = self.url.host, self.url.port
+        where = f"{host}:{port}" if host and port else host or self.url.database or "?"
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        if self.url.password:
+            reason = reason.replace(str(self.url.password), "***")
+        msg = (
+            f"Cannot connect to database {self.name!r} at {where} ({self.masked_url}): "
+            f"{mask_url(reason)}; check that the server is running and the URL is right"
+        )
+        return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
+
+
+def _is_file_database(url: URL) -> bool:
+    database = url.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file::memory:")
+
+
+def _configure_sqlite(engine: AsyncEngine, *, file_database: bool) -> None:
+    """Turn on FK enforcement and let SQLAlchemy, not the driver, emit BEGIN.
+
+    The stdlib driver's own transaction handling breaks SAVEPOINT and ``PRAGMA defer_foreign_keys``;
+    SQLAlchemy's documented recipe hands BEGIN to the ``begin`` event instead.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if file_database:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")

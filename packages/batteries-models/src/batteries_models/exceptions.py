@@ -1,0 +1,73 @@
+"""Errors raised by FastAPI Batteries.
+
+Every error of every batteries package derives from :class:`BatteriesError`, and each narrow error
+also inherits the builtin that fits, so ``except LookupError`` keeps working::
+
+    BatteriesError
+    ├── ConfigurationError (ValueError)
+    │   └── MissingDriverError (ImportError)
+    ├── DatabaseUnreachableError (ConnectionError)
+    └── ModelDiscoveryError (ImportError)
+
+Messages are one line: what is wrong and what to do. URLs in messages are always masked.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BatteriesError",
+    "ConfigurationError",
+    "DatabaseUnreachableError",
+    "MissingDriverError",
+    "ModelDiscoveryError",
+]
+
+
+class BatteriesError(Exception):
+    """Root of every error raised by a FastAPI Batteries package."""
+
+
+class ConfigurationError(BatteriesError, ValueError):
+    """The settings, a URL or ``[tool.batteries]`` are wrong or incomplete."""
+
+
+class MissingDriverError(ConfigurationError, ImportError):
+    """The database driver a URL needs is not installed.
+
+    Attributes:
+        driver: The import name of the missing driver (``asyncpg``, ``aiosqlite``).
+        extra: The pip extra that installs it (``fastapi-batteries[postgres]``).
+    """
+
+    def __init__(self, message: str, *, driver: str, extra: str) -> None:
+        super().__init__(message)
+        self.driver = driver
+        self.extra = extra
+
+
+class DatabaseUnreachableError(BatteriesError, ConnectionError):
+    """The database server could not be reached.
+
+    Attributes:
+        url: The database URL with its password masked.
+        host: The host that was tried, when the URL names one.
+        port: The port that was tried, when the URL names one.
+    """
+
+    def __init__(self, message: str, *, url: str, host: str | None, port: int | None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.host = host
+        self.port = port
+
+
+class ModelDiscoveryError(BatteriesError, ImportError):
+    """A models module could not be imported.
+
+    Attributes:
+        path: The dotted module path that was given.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path

@@ -1,0 +1,103 @@
+"""FastAPI integration: a per-request session dependency and a lifespan that disposes engines.
+
+Needs the ``fastapi`` extra (``pip install 'fastapi-batteries[fastapi]'``)::
+
+    from fastapi import FastAPI
+    from batteries_models.fastapi import SessionDep, batteries_lifespan
+
+    app = FastAPI(lifespan=batteries_lifespan())
+
+    @app.post("/heroes")
+    async def create_hero(hero: Hero, session: SessionDep) -> Hero:
+        session.add(hero)
+        return hero
+
+The session is committed when the endpoint returns and **before** the response is sent, so a
+failed commit gives an error response, never a 2xx for data that was not saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated, Any
+
+try:
+    from fastapi import Depends, FastAPI, Request
+except ImportError as exc:  # pragma: no cover - exercised by the install-alone check
+    from batteries_models.exceptions import MissingDriverError
+
+    _msg = "batteries_models.fastapi needs FastAPI: pip install 'fastapi-batteries[fastapi]'"
+    raise MissingDriverError(_msg, driver="fastapi", extra="fastapi-batteries[fastapi]") from exc
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from batteries_models._database import Database
+from batteries_models._registry import DatabaseRegistry
+from batteries_models.settings import DEFAULT_DATABASE
+
+__all__ = ["SessionDep", "batteries_lifespan", "get_registry", "session_dependency"]
+
+_STATE_KEY = "batteries_databases"
+
+
+def get_registry(request: Request) -> DatabaseRegistry:
+    """Return the registry that :func:`batteries_lifespan` put on ``app.state``.
+
+    Raises:
+        RuntimeError: The app was not created with ``lifespan=batteries_lifespan(...)``.
+    """
+    registry = getattr(request.app.state, _STATE_KEY, None)
+    if not isinstance(registry, DatabaseRegistry):
+        msg = "No databases on app.state: create the app with FastAPI(lifespan=batteries_lifespan())"
+        raise RuntimeError(msg)  # noqa: TRY004 - a setup mistake, not a type error
+    return registry
+
+
+def session_dependency(
+    database: str = DEFAULT_DATABASE,
+) -> Callable[[Request], AsyncIterator[AsyncSession]]:
+    """Build a dependency that yields one session of ``database`` per request.
+
+    Use it for named databases:
+    ``AnalyticsSession = Annotated[AsyncSession, Depends(session_dependency("analytics"), scope="function")]``.
+    """
+
+    async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+        db: Database = get_registry(request).get(database)
+        async with db.session() as session:
+            yield session
+
+    get_session.__name__ = f"get_{database}_session"
+    return get_session
+
+
+SessionDep = Annotated[AsyncSession, Depends(session_dependency(), scope="function")]
+"""A session of the default database, committed before the response is sent."""
+
+
+def batteries_lifespan(
+    registry: DatabaseRegistry | None = None,
+    *,
+    wraps: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None = None,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Return a lifespan that puts ``registry`` on ``app.state`` and disposes engines on shutdown.
+
+    Args:
+        registry: The databases to serve; built from the settings when not given.
+        wraps: The app's own lifespan, run inside this one.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        active = registry if registry is not None else DatabaseRegistry()
+        setattr(app.state, _STATE_KEY, active)
+        try:
+            if wraps is None:
+                yield
+            else:
+                async with wraps(app):
+                    yield
+        finally:
+            await active.dispose_all()
+
+    return lifespan

@@ -1,0 +1,136 @@
+"""Settings from the environment, ``.env`` and ``[tool.batteries]`` in ``pyproject.toml``.
+
+Precedence, highest first: arguments passed to :class:`BatteriesSettings`, real environment
+variables, the ``.env`` file, ``[tool.batteries]``, then defaults. The default database URL comes
+from ``BATTERIES_DATABASE_URL``, falling back to the conventional ``DATABASE_URL``; named databases
+from ``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic import BaseModel as PydanticModel
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    PyprojectTomlConfigSettingsSource,
+    SettingsConfigDict,
+)
+
+from batteries_models.exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings"]
+
+DEFAULT_DATABASE = "default"
+"""Name of the database used when no name is given."""
+
+
+class DatabaseSettings(PydanticModel):
+    """How to reach one database, and the engine options to use for it."""
+
+    url: str = Field(description="SQLAlchemy URL; a sync PostgreSQL or SQLite URL is made async.")
+    echo: bool = Field(default=False, description="Log every SQL statement.")
+    pool_size: int | None = Field(default=None, description="Connections kept in the pool.")
+    max_overflow: int | None = Field(default=None, description="Extra connections allowed.")
+    pool_timeout: float | None = Field(default=None, description="Seconds to wait for a connection.")
+    pool_recycle: int | None = Field(default=None, description="Recycle connections after N seconds.")
+    pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
+
+
+class BatteriesSettings(BaseSettings):
+    """Every setting FastAPI Batteries reads, with the project options of ``[tool.batteries]``.
+
+    Example ``pyproject.toml``::
+
+        [tool.batteries]
+        models = "app.models"
+        app = "app.main:app"
+        migrations = "migrations"
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="BATTERIES_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        pyproject_toml_table_header=("tool", "batteries"),
+        pyproject_toml_depth=4,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("BATTERIES_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="URL of the default database.",
+    )
+    echo: bool = Field(default=False, description="Log SQL of the default database.")
+    pool_size: int | None = None
+    max_overflow: int | None = None
+    pool_timeout: float | None = None
+    pool_recycle: int | None = None
+    pool_pre_ping: bool = False
+    databases: dict[str, DatabaseSettings] = Field(
+        default_factory=dict, description="Named databases, by name."
+    )
+    models: str | None = Field(default=None, description="Dotted path of the models module.")
+    app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
+    migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Add ``[tool.batteries]`` below the environment and ``.env``."""
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            PyprojectTomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+    def database_names(self) -> list[str]:
+        """Names of every configured database, ``default`` first when it is configured."""
+        names = sorted(self.databases)
+        if self.database_url is not None and DEFAULT_DATABASE not in names:
+            names.insert(0, DEFAULT_DATABASE)
+        elif DEFAULT_DATABASE in names:
+            names.remove(DEFAULT_DATABASE)
+            names.insert(0, DEFAULT_DATABASE)
+        return names
+
+    def database(self, name: str = DEFAULT_DATABASE) -> DatabaseSettings:
+        """Return the settings of the database called ``name``.
+
+        Raises:
+            ConfigurationError: No URL is configured for that name.
+        """
+        if name in self.databases:
+            return self.databases[name]
+        if name == DEFAULT_DATABASE and self.database_url is not None:
+            return DatabaseSettings(
+                url=self.database_url,
+                echo=self.echo,
+                pool_size=self.pool_size,
+                max_overflow=self.max_overflow,
+                pool_timeout=self.pool_timeout,
+                pool_recycle=self.pool_recycle,
+                pool_pre_ping=self.pool_pre_ping,
+            )
+        if name == DEFAULT_DATABASE:
+            msg = (
+                "No database URL is configured: set BATTERIES_DATABASE_URL or DATABASE_URL "
+                "(in the environment or in .env), e.g. DATABASE_URL=sqlite+aiosqlite:///app.db"
+            )
+        else:
+            known = ", ".join(self.database_names()) or "none"
+            msg = (
+                f"No database named {name!r} is configured (configured: {known}): "
+                f"set BATTERIES_DATABASES__{name.upper()}__URL"
+            )
+        raise ConfigurationError(msg)

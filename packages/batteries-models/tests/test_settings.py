@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from batteries_models import BatteriesSettings, ConfigurationError
+
+ENV_NAMES = ("BATTERIES_DATABASE_URL", "DATABASE_URL", "BATTERIES_MODELS", "BATTERIES_ECHO")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_batteries_url_wins_over_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///fallback.db")
+    assert BatteriesSettings().database().url == "sqlite:///fallback.db"
+    monkeypatch.setenv("BATTERIES_DATABASE_URL", "sqlite:///main.db")
+    assert BatteriesSettings().database().url == "sqlite:///main.db"
+
+
+def test_dotenv_is_read_and_environment_beats_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("DATABASE_URL=sqlite:///from_dotenv.db\nBATTERIES_ECHO=true\n")
+    settings = BatteriesSettings()
+    assert settings.database().url == "sqlite:///from_dotenv.db"
+    assert settings.database().echo is True
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///from_env.db")
+    assert BatteriesSettings().database().url == "sqlite:///from_env.db"
+
+
+def test_named_databases_from_nested_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///main.db")
+    monkeypatch.setenv("BATTERIES_DATABASES__ANALYTICS__URL", "postgresql://u:p@h/analytics")
+    monkeypatch.setenv("BATTERIES_DATABASES__ANALYTICS__POOL_SIZE", "3")
+    settings = BatteriesSettings()
+    assert settings.database_names() == ["default", "analytics"]
+    assert settings.database("analytics").pool_size == 3
+
+
+def test_tool_batteries_in_pyproject_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.batteries]\nmodels = "app.models"\nmigrations = "db/migrations"\n'
+    )
+    settings = BatteriesSettings()
+    assert (settings.models, settings.migrations) == ("app.models", "db/migrations")
+    monkeypatch.setenv("BATTERIES_MODELS", "other.models")
+    assert BatteriesSettings().models == "other.models"
+
+
+def test_pyproject_is_found_from_a_subfolder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
+    (tmp_path / "src" / "app").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "src" / "app")
+    assert BatteriesSettings().models == "app.models"
+
+
+def test_no_url_says_which_variables_to_set() -> None:
+    with pytest.raises(ConfigurationError, match="set BATTERIES_DATABASE_URL or DATABASE_URL"):
+        BatteriesSettings().database()
+
+
+def test_unknown_named_database_lists_the_known_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///main.db")
+    with pytest.raises(ConfigurationError, match=r"configured: default\).*BATTERIES_DATABASES__REPORTS__URL"):
+        BatteriesSettings().database("reports")

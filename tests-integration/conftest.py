@@ -1,0 +1,103 @@
+"""Shared fixtures of the integration suite: every test runs on SQLite and on PostgreSQL.
+
+``database`` gives each test an empty database: a new SQLite file, or on PostgreSQL a database
+created for this test session whose ``public`` schema is dropped and re-created after each test.
+With ``CI=true`` an unreachable PostgreSQL fails the run; elsewhere its half is skipped with a
+reason, so a laptop without PostgreSQL can still run the SQLite half.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from batteries_models import Database
+
+POSTGRES_URL = os.environ.get(
+    "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What a backend can do; tests ask these flags instead of comparing dialect names."""
+
+    name: str
+    url: str
+
+    @property
+    def has_sequences(self) -> bool:
+        return self.name == "postgresql"
+
+    @property
+    def has_arrays(self) -> bool:
+        return self.name == "postgresql"
+
+    @property
+    def has_deferrable_constraints(self) -> bool:
+        return self.name == "postgresql"
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    url = make_url(POSTGRES_URL)
+    conn = await asyncpg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+        database=url.database or "postgres", timeout=5,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test session and dropped after it."""
+    name = f"batteries_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, TimeoutError, Exception) as exc:  # noqa: BLE001 - any failure means no server
+        reason = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI=true: the PostgreSQL half must run)")
+        pytest.skip(reason)
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _reset_postgres(url: str) -> None:
+    db = Database(url)
+    async with db.connect() as connection:
+        await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await connection.exec_driver_sql("CREATE SCHEMA public")
+    await db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The backend of this test: a fresh SQLite file, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield Backend("postgresql", url)
+    asyncio.run(_reset_postgres(url))
+
+
+@pytest.fixture
+async def database(backend: Backend) -> AsyncIterator[Database]:
+    """An empty ``Database`` on the test's backend, disposed after the test."""
+    db = Database(backend.url)
+    yield db
+    await db.dispose()
