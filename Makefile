@@ -43,7 +43,8 @@ format: install ## Apply ruff fixes and formatting
 
 .PHONY: typecheck
 typecheck: install ## Strict mypy on every package
-	$(UV) run mypy $(foreach p,$(PACKAGES),-p $(subst -,_,$(p))) scripts
+	$(UV) run mypy $(foreach p,$(PACKAGES),-p $(subst -,_,$(p)))
+	$(UV) run mypy scripts
 
 .PHONY: contracts
 contracts: install ## Import-boundary contracts and sibling version ranges
@@ -71,13 +72,13 @@ isolated: install ## Build each wheel and install it alone into a clean venv
 	$(UV) run python scripts/smoke_install.py
 
 .PHONY: test
-test: lint typecheck contracts api ## Every check and every test (the one CI runs)
+test: lint typecheck contracts api docs ## Every check and every test (the one CI runs)
 	$(UV) run pytest packages tests-integration
 	$(UV) run python scripts/smoke_install.py
 
 .PHONY: demo
 demo: install ## Run the demo app on an embedded SQLite database
-	cd demo && $(UV) run python -m demo_app.run
+	cd demo && $(CURDIR)/.venv/bin/python -m demo_app.run
 
 .PHONY: bench
 bench: install ## Benchmarks; figures are ratios against references from the same run
@@ -85,7 +86,7 @@ bench: install ## Benchmarks; figures are ratios against references from the sam
 
 .PHONY: docs
 docs: install ## Build the documentation with --strict
-	$(UV) run mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(UV) run mkdocs build --strict --quiet
 
 .PHONY: build
 build: install ## Build every distribution into dist/

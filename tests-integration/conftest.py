@@ -51,8 +51,12 @@ async def _admin(sql: str) -> None:
 
     url = make_url(POSTGRES_URL)
     conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, password=url.password,
-        database=url.database or "postgres", timeout=5,
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=5,
     )
     try:
         await conn.execute(sql)
@@ -66,7 +70,7 @@ def postgres_url() -> Iterator[str]:
     name = f"batteries_test_{uuid.uuid4().hex[:12]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, TimeoutError, Exception) as exc:  # noqa: BLE001 - any failure means no server
+    except (OSError, TimeoutError, Exception) as exc:
         reason = f"PostgreSQL at {make_url(POSTGRES_URL).render_as_string()} is unreachable: {exc}"
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI=true: the PostgreSQL half must run)")

@@ -12,9 +12,9 @@ from sqlmodel import Field, select
 
 from batteries_models import (
     BaseModel,
+    BatteriesSettings,
     Database,
     DatabaseRegistry,
-    BatteriesSettings,
     DatabaseUnreachableError,
     IntIDMixin,
     SoftDeleteMixin,
@@ -38,17 +38,23 @@ async def test_session_commits_on_success_and_rolls_back_on_error(database: Data
     await database.create_all()
     async with database.session() as session:
         session.add(Hero(name="Deadpond"))
-    with pytest.raises(RuntimeError):
+
+    async def add_then_fail() -> None:
         async with database.session() as session:
             session.add(Hero(name="Rusty-Man"))
             await session.flush()
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        await add_then_fail()
     async with database.session() as session:
         names = (await session.exec(select(Hero.name))).all()
     assert names == ["Deadpond"]
 
 
-async def test_timestamps_are_aware_and_refreshed_by_orm_and_bulk_updates(database: Database) -> None:
+async def test_timestamps_are_aware_and_refreshed_by_orm_and_bulk_updates(
+    database: Database,
+) -> None:
     await database.create_all()
     async with database.session() as session:
         hero = Hero(name="Deadpond")
@@ -107,7 +113,9 @@ async def test_drop_all_removes_the_tables(database: Database) -> None:
         assert (await session.exec(select(func.count()).select_from(Hero))).one() == 0
 
 
-async def test_registry_serves_named_databases(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_registry_serves_named_databases(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = database.url.render_as_string(hide_password=False)
     monkeypatch.setenv("BATTERIES_DATABASES__ANALYTICS__URL", url)
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -126,6 +134,7 @@ async def test_unreachable_postgres_is_one_line_with_the_password_masked() -> No
             pass
     message = str(info.value)
     assert "hunter2" not in message
-    assert "127.0.0.1:1" in message and "app:***@" in message
+    assert "127.0.0.1:1" in message
+    assert "app:***@" in message
     assert "\n" not in message
     await db.dispose()

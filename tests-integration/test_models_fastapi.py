@@ -36,7 +36,10 @@ async def test_requests_commit_and_a_failed_commit_is_not_a_2xx(database: Databa
     await database.create_all()
     app = make_app(database)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
         assert (await client.post("/pets/rex")).status_code == 201
         duplicate = await client.post("/pets/rex")  # unique violation, raised at commit
         assert duplicate.status_code == 500

@@ -2,15 +2,18 @@ import uuid
 from datetime import UTC
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Field
 
 from batteries_models import BaseModel, IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin
 
 
 class Gadget(BaseModel, UUIDMixin, TimestampMixin, SoftDeleteMixin, table=True):
-    __table_args__ = (UniqueConstraint("name"), CheckConstraint("price >= 0", name="price_positive"))
+    __table_args__ = (
+        UniqueConstraint("name"),
+        CheckConstraint("price >= 0", name="price_positive"),
+    )
     name: str
     price: int = 0
     owner_id: int | None = Field(default=None, foreign_key="owner.id")
@@ -31,7 +34,8 @@ def test_constraints_get_conventional_names() -> None:
 
 def test_uuid_and_timestamps_are_set_on_construction() -> None:
     gadget = Gadget(name="lamp")
-    assert isinstance(gadget.id, uuid.UUID) and gadget.id.version == 7
+    assert isinstance(gadget.id, uuid.UUID)
+    assert gadget.id.version == 7
     assert gadget.created_at.tzinfo is UTC
     assert gadget.identity == (gadget.id,)
 
@@ -39,12 +43,21 @@ def test_uuid_and_timestamps_are_set_on_construction() -> None:
 def test_repr_puts_the_key_first_and_shortens_long_values() -> None:
     text = repr(Owner(id=3))
     assert text.startswith("Owner(id=3, name='xxxx")
-    assert "..." in text and len(text) < 80
+    assert "..." in text
+    assert len(text) < 80
 
 
 def test_to_dict_holds_columns_only() -> None:
     gadget = Gadget(name="lamp", price=3)
-    assert set(gadget.to_dict()) == {"id", "name", "price", "owner_id", "created_at", "updated_at", "deleted_at"}
+    assert set(gadget.to_dict()) == {
+        "id",
+        "name",
+        "price",
+        "owner_id",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    }
 
 
 def test_soft_delete_helpers() -> None:

@@ -80,7 +80,9 @@ def test_plain_declarative_models(project: tuple[Path, str]) -> None:
 
 
 def test_missing_module_names_the_path() -> None:
-    with pytest.raises(ModelDiscoveryError, match=r"Cannot import models module 'no_such_app\.models'") as info:
+    with pytest.raises(
+        ModelDiscoveryError, match=r"Cannot import models module 'no_such_app\.models'"
+    ) as info:
         discover_models("no_such_app.models")
     assert info.value.path == "no_such_app.models"
     assert "\n" not in str(info.value)

@@ -21,7 +21,9 @@ def test_batteries_url_wins_over_database_url(monkeypatch: pytest.MonkeyPatch) -
     assert BatteriesSettings().database().url == "sqlite:///main.db"
 
 
-def test_dotenv_is_read_and_environment_beats_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_dotenv_is_read_and_environment_beats_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / ".env").write_text("DATABASE_URL=sqlite:///from_dotenv.db\nBATTERIES_ECHO=true\n")
     settings = BatteriesSettings()
     assert settings.database().url == "sqlite:///from_dotenv.db"
@@ -39,7 +41,9 @@ def test_named_databases_from_nested_variables(monkeypatch: pytest.MonkeyPatch) 
     assert settings.database("analytics").pool_size == 3
 
 
-def test_tool_batteries_in_pyproject_and_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_tool_batteries_in_pyproject_and_env_override(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.batteries]\nmodels = "app.models"\nmigrations = "db/migrations"\n'
     )
@@ -49,7 +53,9 @@ def test_tool_batteries_in_pyproject_and_env_override(monkeypatch: pytest.Monkey
     assert BatteriesSettings().models == "other.models"
 
 
-def test_pyproject_is_found_from_a_subfolder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_pyproject_is_found_from_a_subfolder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
     (tmp_path / "src" / "app").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "src" / "app")
@@ -63,5 +69,7 @@ def test_no_url_says_which_variables_to_set() -> None:
 
 def test_unknown_named_database_lists_the_known_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "sqlite:///main.db")
-    with pytest.raises(ConfigurationError, match=r"configured: default\).*BATTERIES_DATABASES__REPORTS__URL"):
+    with pytest.raises(
+        ConfigurationError, match=r"configured: default\).*BATTERIES_DATABASES__REPORTS__URL"
+    ):
         BatteriesSettings().database("reports")

@@ -10,7 +10,10 @@ from batteries_models import ConfigurationError, MissingDriverError, mask_url, n
     ("url", "masked"),
     [
         ("postgresql://bob:s3cr%40t@db:5432/app", "postgresql://bob:***@db:5432/app"),
-        ("see postgresql+asyncpg://u:pw@h/d and mysql://a:b@c/d", "see postgresql+asyncpg://u:***@h/d and mysql://a:***@c/d"),
+        (
+            "see postgresql+asyncpg://u:pw@h/d and mysql://a:b@c/d",
+            "see postgresql+asyncpg://u:***@h/d and mysql://a:***@c/d",
+        ),
         ("sqlite:///app.db", "sqlite:///app.db"),
         ("postgresql://bob@db/app", "postgresql://bob@db/app"),
     ],

@@ -26,6 +26,11 @@ _DISTRIBUTIONS = (
 )
 
 
+@app.callback()
+def _root() -> None:
+    """The batteries-included data layer for FastAPI + SQLModel."""
+
+
 @app.command()
 def version() -> None:
     """Print the version of every installed FastAPI Batteries package."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import reprlib
+import datetime as dt
+import uuid
 from typing import Any, ClassVar
 
 from sqlalchemy import MetaData, inspect
@@ -23,9 +24,17 @@ Migrations need stable names to drop or alter a constraint; SQLite's batch mode 
 unnamed ones. The convention is in place before the first migration is written.
 """
 
-_repr = reprlib.Repr()
-_repr.maxstring = 40
-_repr.maxother = 40
+_MAX_VALUE_REPR = 40
+
+
+def _short_repr(value: Any) -> str:
+    """A value as ``repr`` shows it, with datetimes in ISO form and long values shortened."""
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    text = repr(value)
+    if len(text) > _MAX_VALUE_REPR and not isinstance(value, uuid.UUID):
+        return text[: _MAX_VALUE_REPR - 3] + "..."
+    return text
 
 
 class BaseModel(SQLModel):
@@ -51,7 +60,9 @@ class BaseModel(SQLModel):
     def identity(self) -> tuple[Any, ...]:
         """The primary-key values of this row, in primary-key column order."""
         mapper = inspect(type(self))
-        return tuple(getattr(self, mapper.get_property_by_column(c).key) for c in mapper.primary_key)
+        return tuple(
+            getattr(self, mapper.get_property_by_column(c).key) for c in mapper.primary_key
+        )
 
     def __repr__(self) -> str:
         if getattr(type(self), "__table__", None) is None:
@@ -60,5 +71,5 @@ class BaseModel(SQLModel):
         mapper = inspect(type(self))
         pk_keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
         ordered = pk_keys + [k for k in values if k not in pk_keys]
-        body = ", ".join(f"{k}={_repr.repr(values[k])}" for k in ordered)
+        body = ", ".join(f"{k}={_short_repr(values[k])}" for k in ordered)
         return f"{type(self).__name__}({body})"

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_models._base import BaseModel
@@ -174,7 +179,11 @@ class Database:
     def _unreachable(self, exc: BaseException) -> DatabaseUnreachableError:
         host, port = self.url.host, self.url.port
         where = f"{host}:{port}" if host and port else host or self.url.database or "?"
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        reason = (
+            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            if str(exc)
+            else type(exc).__name__
+        )
         if self.url.password:
             reason = reason.replace(str(self.url.password), "***")
         msg = (

@@ -12,7 +12,9 @@ from batteries_models.exceptions import ConfigurationError, MissingDriverError
 
 __all__ = ["mask_url", "normalise_url"]
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)")
+_PASSWORD_IN_URL = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)"
+)
 
 # Async drivers we know, per backend: (driver import name, pip extra that installs it).
 _ASYNC_DRIVERS: dict[str, dict[str, tuple[str, str]]] = {
@@ -62,7 +64,10 @@ def normalise_url(url: str | URL) -> URL:
     drivers = _ASYNC_DRIVERS.get(backend)
     if drivers is None:
         known = ", ".join(f"{b}+{d}://" for b, d in _DEFAULT_DRIVER.items())
-        msg = f"Unknown database scheme {parsed.drivername!r} in {mask_url(parsed)}: use one of {known}"
+        msg = (
+            f"Unknown database scheme {parsed.drivername!r} in {mask_url(parsed)}: "
+            f"use one of {known}"
+        )
         raise ConfigurationError(msg)
     if not driver:
         driver = _DEFAULT_DRIVER[backend]

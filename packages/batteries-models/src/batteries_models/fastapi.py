@@ -48,8 +48,10 @@ def get_registry(request: Request) -> DatabaseRegistry:
     """
     registry = getattr(request.app.state, _STATE_KEY, None)
     if not isinstance(registry, DatabaseRegistry):
-        msg = "No databases on app.state: create the app with FastAPI(lifespan=batteries_lifespan())"
-        raise RuntimeError(msg)  # noqa: TRY004 - a setup mistake, not a type error
+        msg = (
+            "No databases on app.state: create the app with FastAPI(lifespan=batteries_lifespan())"
+        )
+        raise RuntimeError(msg)
     return registry
 
 
@@ -58,8 +60,10 @@ def session_dependency(
 ) -> Callable[[Request], AsyncIterator[AsyncSession]]:
     """Build a dependency that yields one session of ``database`` per request.
 
-    Use it for named databases:
-    ``AnalyticsSession = Annotated[AsyncSession, Depends(session_dependency("analytics"), scope="function")]``.
+    Use it for named databases (``scope="function"`` commits before the response is sent)::
+
+        get_analytics = session_dependency("analytics")
+        AnalyticsSession = Annotated[AsyncSession, Depends(get_analytics, scope="function")]
     """
 
     async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

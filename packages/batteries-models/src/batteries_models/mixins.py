@@ -75,6 +75,6 @@ class SoftDeleteMixin(SQLModel):
 
     @classmethod
     def not_deleted(cls) -> ColumnElement[bool]:
-        """A WHERE clause that keeps rows not soft-deleted: ``select(Hero).where(Hero.not_deleted())``."""
+        """A WHERE clause that keeps live rows: ``select(Hero).where(Hero.not_deleted())``."""
         column: Any = cls.deleted_at
         return col(column).is_(None)

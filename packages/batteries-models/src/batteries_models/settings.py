@@ -32,8 +32,12 @@ class DatabaseSettings(PydanticModel):
     echo: bool = Field(default=False, description="Log every SQL statement.")
     pool_size: int | None = Field(default=None, description="Connections kept in the pool.")
     max_overflow: int | None = Field(default=None, description="Extra connections allowed.")
-    pool_timeout: float | None = Field(default=None, description="Seconds to wait for a connection.")
-    pool_recycle: int | None = Field(default=None, description="Recycle connections after N seconds.")
+    pool_timeout: float | None = Field(
+        default=None, description="Seconds to wait for a connection."
+    )
+    pool_recycle: int | None = Field(
+        default=None, description="Recycle connections after N seconds."
+    )
     pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
 
 

@@ -1,0 +1,1 @@
+"""A small FastAPI Batteries demo project: teams, heroes and powers."""

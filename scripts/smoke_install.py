@@ -1,0 +1,155 @@
+"""Build every distribution, then install each wheel alone into a clean venv and use it.
+
+The workspace venv holds every package, so an undeclared dependency between siblings would go
+unnoticed there. Here each package gets a fresh venv with only its own wheel, the wheels of the
+siblings it declares, and their declared dependencies; then a script imports it, checks that no
+undeclared sibling came along, and (for batteries-models) creates a table and reads it back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+UV = os.environ.get("UV") or shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+SIBLINGS = [
+    "batteries_models",
+    "batteries_crud",
+    "batteries_migrate",
+    "batteries_fixtures",
+    "batteries_cli",
+]
+
+USE_MODELS = textwrap.dedent(
+    """
+    import asyncio, sys, tempfile
+    from sqlmodel import select
+    from batteries_models import BaseModel, Database, TimestampMixin, UUIDMixin
+
+    class Hero(BaseModel, UUIDMixin, TimestampMixin, table=True):
+        name: str
+
+    async def main() -> None:
+        db = Database(f"sqlite:///{tempfile.mkdtemp()}/smoke.db")
+        await db.create_all()
+        async with db.session() as session:
+            session.add(Hero(name="Deadpond"))
+        async with db.session() as session:
+            assert (await session.exec(select(Hero.name))).all() == ["Deadpond"]
+        await db.dispose()
+
+    asyncio.run(main())
+    """
+)
+
+
+def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, check=True, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def declared_siblings(dist: str) -> set[str]:
+    project = tomllib.loads((ROOT / "packages" / dist / "pyproject.toml").read_text())["project"]
+    names = {
+        r.split(">")[0].split("[")[0].split("=")[0].strip() for r in project.get("dependencies", [])
+    }
+    return {n.replace("-", "_") for n in names if n.startswith("batteries-")}
+
+
+def check(dist: str, wheel_dir: Path, extra: str, script: str) -> None:
+    import_name = dist.replace("-", "_")
+    with tempfile.TemporaryDirectory() as tmp:
+        venv = Path(tmp) / "venv"
+        run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
+        python = str(venv / "bin" / "python")
+        wheel = next(wheel_dir.glob(f"{import_name}-*.whl"))
+        target = f"{wheel}{extra}"
+        run(
+            UV,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            "--find-links",
+            str(wheel_dir),
+            target,
+        )
+        allowed = declared_siblings(dist) | {import_name}
+        forbidden = [s for s in SIBLINGS if s not in allowed]
+        probe = textwrap.dedent(
+            f"""
+            import importlib.util, {import_name}
+            assert {import_name}.__version__
+            stray = [m for m in {forbidden!r} if importlib.util.find_spec(m) is not None]
+            assert not stray, f"undeclared siblings installed: {{stray}}"
+            """
+        )
+        run(python, "-c", probe + script, cwd=tmp)
+    print(f"{dist}: installs alone{extra} and works")
+
+
+def check_meta_package(wheel_dir: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        venv = Path(tmp) / "venv"
+        run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
+        python = str(venv / "bin" / "python")
+        wheel = next(wheel_dir.glob("fastapi_batteries-*.whl"))
+        run(
+            UV,
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            python,
+            "--find-links",
+            str(wheel_dir),
+            f"{wheel}[all]",
+        )
+        run(python, "-c", "".join(f"import {name}\n" for name in SIBLINGS) + USE_MODELS, cwd=tmp)
+        versions = run(str(venv / "bin" / "fastapi-batteries"), "version").stdout
+        assert "batteries-fixtures 0." in versions, versions
+    print("fastapi-batteries[all]: installs every package and the command works")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel_dir = Path(tmp)
+        run(
+            UV,
+            "build",
+            "--all-packages",
+            "--wheel",
+            "--quiet",
+            "--out-dir",
+            str(wheel_dir),
+            cwd=ROOT,
+        )
+        wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
+        if len(wheels) != 6:
+            print(f"expected 6 wheels, built {wheels}", file=sys.stderr)
+            return 1
+        try:
+            check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
+            for dist in (
+                "batteries-crud",
+                "batteries-migrate",
+                "batteries-fixtures",
+                "batteries-cli",
+            ):
+                check(dist, wheel_dir, "", "")
+            check_meta_package(wheel_dir)
+        except subprocess.CalledProcessError as exc:
+            print(f"{' '.join(exc.cmd)} failed:\n{exc.stdout}{exc.stderr}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
