@@ -8,6 +8,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PYTHON ?= python3
 PACKAGES := batteries-models batteries-crud batteries-migrate batteries-fixtures batteries-cli
 export UV_PYTHON_DOWNLOADS ?= never
+# Trust the system's certificate store (some networks re-sign TLS with their own CA).
+export UV_NATIVE_TLS ?= 1
 
 .PHONY: help
 help: ## List the targets
