@@ -9,7 +9,7 @@ PYTHON ?= python3
 PACKAGES := batteries-models batteries-crud batteries-migrate batteries-fixtures batteries-cli
 export UV_PYTHON_DOWNLOADS ?= never
 # Trust the system's certificate store (some networks re-sign TLS with their own CA).
-export UV_NATIVE_TLS ?= 1
+export UV_SYSTEM_CERTS ?= 1
 
 .PHONY: help
 help: ## List the targets
@@ -70,13 +70,22 @@ integration: install ## Integration suite on SQLite and PostgreSQL
 	$(UV) run pytest tests-integration
 
 .PHONY: isolated
-isolated: install ## Build each wheel and install it alone into a clean venv
+isolated: $(UV) ## Each package's own tests in an environment holding only what it declares
+	@for pkg in $(PACKAGES); do \
+	  [ -d packages/$$pkg/tests ] || continue; \
+	  echo "== $$pkg, alone"; \
+	  UV_PROJECT_ENVIRONMENT=.venvs/$$pkg $(UV) sync --quiet --locked --package $$pkg --all-extras --group dev; \
+	  UV_PROJECT_ENVIRONMENT=.venvs/$$pkg $(UV) run --no-sync --package $$pkg pytest -q packages/$$pkg; \
+	done
+
+.PHONY: smoke
+smoke: $(UV) ## Build each wheel and install it alone into a clean venv
 	$(UV) run python scripts/smoke_install.py
 
 .PHONY: test
 test: lint typecheck contracts api docs ## Every check and every test (the one CI runs)
 	$(UV) run pytest packages tests-integration
-	$(UV) run python scripts/smoke_install.py
+	$(MAKE) --no-print-directory isolated smoke
 
 .PHONY: demo
 demo: install ## Run the demo app on an embedded SQLite database
