@@ -46,7 +46,7 @@ format: install ## Apply ruff fixes and formatting
 .PHONY: typecheck
 typecheck: install ## Strict mypy on every package
 	$(UV) run mypy $(foreach p,$(PACKAGES),-p $(subst -,_,$(p)))
-	$(UV) run mypy scripts
+	$(UV) run mypy scripts tests-typing
 
 .PHONY: contracts
 contracts: install ## Import-boundary contracts and sibling version ranges
