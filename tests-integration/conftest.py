@@ -12,38 +12,18 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from backends import Backend
 from batteries_models import Database
 
 POSTGRES_URL = os.environ.get(
     "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
-
-
-@dataclass(frozen=True)
-class Backend:
-    """What a backend can do; tests ask these flags instead of comparing dialect names."""
-
-    name: str
-    url: str
-
-    @property
-    def has_sequences(self) -> bool:
-        return self.name == "postgresql"
-
-    @property
-    def has_arrays(self) -> bool:
-        return self.name == "postgresql"
-
-    @property
-    def has_deferrable_constraints(self) -> bool:
-        return self.name == "postgresql"
 
 
 async def _admin(sql: str) -> None:
