@@ -164,26 +164,23 @@ class Database:
 
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        connection = self.engine.connect()
         try:
-            context = self.engine.begin()
-            connection = await context.__aenter__()
+            await connection.start()
         except (OSError, DBAPIError) as exc:
             raise self._unreachable(exc) from exc
         try:
-            yield connection
-        except BaseException as exc:
-            await context.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        await context.__aexit__(None, None, None)
+            async with connection.begin():
+                yield connection
+        finally:
+            await connection.close()
 
     def _unreachable(self, exc: BaseException) -> DatabaseUnreachableError:
         host, port = self.url.host, self.url.port
         where = f"{host}:{port}" if host and port else host or self.url.database or "?"
-        reason = (
-            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            if str(exc)
-            else type(exc).__name__
-        )
+        cause = getattr(exc, "orig", None) or exc
+        lines = str(cause).strip().splitlines()
+        reason = lines[0] if lines else type(cause).__name__
         if self.url.password:
             reason = reason.replace(str(self.url.password), "***")
         msg = (
