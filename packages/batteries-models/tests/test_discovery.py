@@ -94,3 +94,24 @@ def test_broken_module_shows_the_import_error(project: tuple[Path, str]) -> None
     write(root, f"{name}/models.py", "import does_not_exist_anywhere\n")
     with pytest.raises(ModelDiscoveryError, match=r"No module named 'does_not_exist_anywhere'"):
         discover_models(name)
+
+
+def test_modules_in_the_working_folder_are_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"cwdproj_{uuid.uuid4().hex[:8]}"
+    write(
+        tmp_path,
+        f"{name}.py",
+        """
+        from sqlalchemy import Column, Integer, MetaData, Table
+        metadata = MetaData()
+        thing = Table("thing", metadata, Column("id", Integer, primary_key=True))
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    try:
+        assert set(discover_models(name).tables) == {"thing"}
+    finally:
+        sys.modules.pop(name, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -55,6 +56,9 @@ def discover_models(path: str) -> DiscoveredModels:
     SQLModel table models, plain SQLAlchemy declarative models and bare ``Table`` objects are all
     found, with every other table on the same ``MetaData``.
 
+    The working folder is put on ``sys.path`` first (as ``python -m`` does), so a command run
+    from the project folder finds the project's modules.
+
     Args:
         path: A dotted module path, such as ``"app.models"``.
 
@@ -93,6 +97,11 @@ def discover_models(path: str) -> DiscoveredModels:
 
 
 def _import_recursively(path: str) -> list[ModuleType]:
+    # Console scripts do not put the working folder on sys.path as `python -m` does; a project's
+    # models must import the same from `fastapi-batteries ...` as from `python -m ...`.
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
     try:
         root = importlib.import_module(path)
     except Exception as exc:
@@ -110,7 +119,7 @@ def _import_recursively(path: str) -> list[ModuleType]:
 def _import_error(path: str, exc: BaseException) -> ModelDiscoveryError:
     cause = traceback.format_exception_only(type(exc), exc)[-1].strip()
     if isinstance(exc, ModuleNotFoundError) and exc.name and path.startswith(exc.name):
-        hint = f"is the project folder on sys.path? (searched {len(sys.path)} entries, cwd first)"
+        hint = "run the command from the project folder, or check the dotted path"
     else:
         hint = "fix the error in that module"
     msg = f"Cannot import models module {path!r}: {cause}; {hint}"
