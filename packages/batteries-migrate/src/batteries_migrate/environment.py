@@ -165,6 +165,10 @@ def _directives(
             attributes[DROPPED_ATTRIBUTE] = [
                 drop for ops in script.upgrade_ops_list for drop in _drops(ops.ops)
             ]
+            from batteries_migrate._enums import add_enum_drops
+
+            for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
+                add_enum_drops(container)
         if user is not None:
             user(context, revision, directives)
 
