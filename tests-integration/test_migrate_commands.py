@@ -19,9 +19,11 @@ from batteries_migrate.exceptions import (
     MultipleHeadsError,
     NotInitialisedError,
     NotUpToDateError,
+    OfflineBatchError,
     UnknownRevisionError,
 )
 from batteries_models import Database
+from batteries_models.exceptions import DatabaseUnreachableError
 
 MODELS_HEADER = """
 import decimal
@@ -420,3 +422,55 @@ async def test_dropping_a_table_warns_loudly(project: Project, database: Databas
 
     assert revision is not None
     assert caught[0].message.dropped == ("table hero",)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://hero:s3cr%25et@127.0.0.1:1/nowhere",
+        "sqlite+aiosqlite:////nonexistent-folder/s3cr%25et/app.db",
+    ],
+    ids=["postgresql", "sqlite"],
+)
+def test_unreachable_database_masks_the_password(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BATTERIES_DATABASE_URL", url)
+    migrate.init()
+
+    with pytest.raises(
+        DatabaseUnreachableError, match="check that the server is running"
+    ) as raised:
+        migrate.upgrade()
+
+    message = str(raised.value)
+    assert "\n" not in message
+    if "postgresql" in url:
+        assert "s3cr" not in message
+        assert "***" in message
+
+
+async def test_sql_dry_run_of_an_alter_column(
+    project: Project, database: Database, backend: Any
+) -> None:
+    project.models(HERO_V1)
+    migrate.init()
+    migrate.make_migration("create hero")
+    migrate.upgrade()
+    project.models("""
+        class Hero(Base, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            name: str | None = Field(default=None, max_length=200)
+    """)
+    migrate.make_migration("widen name")
+
+    if backend.name == "sqlite":
+        # A batch ALTER copies the table, which needs the live table: a clear refusal.
+        with pytest.raises(OfflineBatchError, match="copy the database file"):
+            migrate.upgrade(sql=True)
+    else:
+        sql = migrate.upgrade(sql=True)
+        assert sql is not None
+        assert "ALTER TABLE hero ALTER COLUMN name TYPE VARCHAR(200)" in sql
+    assert (await columns(database, "hero"))["name"]["nullable"] is False

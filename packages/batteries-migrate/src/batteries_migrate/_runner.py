@@ -63,14 +63,12 @@ def translate_errors(target: MigrationTarget, revision: str | None = None) -> It
         raise unknown_revision(target, exc.argument or revision or "?") from exc
     except (CommandError, RevisionError) as exc:
         raise _from_message(target, str(exc), revision) from exc
-    except NotImplementedError as exc:
-        if target.dialect == "sqlite" and "offline" in str(exc).lower():
-            raise offline_batch(target) from exc
-        raise
 
 
 def _from_message(target: MigrationTarget, text: str, revision: str | None) -> MigrationError:
     first = text.strip().splitlines()[0] if text.strip() else "Alembic failed"
+    if "cannot proceed in --sql mode" in first and "batch" in first:
+        return offline_batch(target)
     if "Multiple head" in first:
         return multiple_heads(target, [])
     if "Can't locate revision" in first or "No such revision" in first:
@@ -111,7 +109,7 @@ def multiple_heads(target: MigrationTarget, heads: list[str]) -> MultipleHeadsEr
 def offline_batch(target: MigrationTarget) -> OfflineBatchError:
     """The error for a SQLite batch operation in ``--sql`` mode."""
     msg = (
-        f"SQLite cannot print batch operations (ALTER by table copy) without a database "
-        f"(database {target.database!r}): run the upgrade on a copy of the database file instead"
+        f"SQLite cannot print the SQL of a batch ALTER (table copy) without running it "
+        f"(database {target.database!r}): copy the database file and upgrade the copy instead"
     )
     return OfflineBatchError(msg, database=target.database)

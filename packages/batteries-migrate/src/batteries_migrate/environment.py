@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import pool
@@ -197,6 +198,7 @@ def _on_version_apply(progress: Callable[[str], None]) -> Callable[..., None]:
 
 
 async def _run_online(context: Any, target: MigrationTarget, configure: dict[str, Any]) -> None:
+    _check_sqlite_folder(target)
     # NullPool: the engine lives for one command; a pool would keep connections open after it.
     engine = create_async_engine(target.url, poolclass=pool.NullPool)
     try:
@@ -221,6 +223,17 @@ def _run_sync(
             # Transaction-level, so it is released by the commit: concurrent upgrades queue up.
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({target.lock_key})")
         context.run_migrations()
+
+
+def _check_sqlite_folder(target: MigrationTarget) -> None:
+    # aiosqlite's worker thread outlives a failed connect and then calls into the closed loop
+    # of asyncio.run; refuse the one common cause, a missing folder, before connecting.
+    database = target.url.database or ""
+    if target.dialect != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+        return
+    folder = Path(database).parent
+    if not folder.is_dir():
+        raise _unreachable(target, FileNotFoundError(f"folder {folder} does not exist"))
 
 
 def _unreachable(target: MigrationTarget, exc: BaseException) -> DatabaseUnreachableError:
