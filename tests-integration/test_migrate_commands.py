@@ -474,3 +474,25 @@ async def test_sql_dry_run_of_an_alter_column(
         assert sql is not None
         assert "ALTER TABLE hero ALTER COLUMN name TYPE VARCHAR(200)" in sql
     assert (await columns(database, "hero"))["name"]["nullable"] is False
+
+
+# ---------------------------------------------------------------- named databases
+
+
+async def test_named_database_has_its_own_folder_and_version_table(
+    project: Project, database: Database, backend: Any
+) -> None:
+    project.models(HERO_V1)
+    project.monkeypatch.setenv("BATTERIES_DATABASES__ANALYTICS__URL", backend.url)
+
+    folder = migrate.init(database="analytics")
+    revision = migrate.make_migration("create hero", database="analytics")
+    migrate.upgrade(database="analytics")
+
+    assert folder == Path("migrations") / "analytics"
+    assert revision is not None
+    assert revision.path.parent == (project.root / "migrations" / "analytics" / "versions")
+    assert await tables(database) == {"hero", "alembic_version_analytics"}
+    assert migrate.current(database="analytics") == (revision.id,)
+    with pytest.raises(NotInitialisedError, match="db init"):
+        migrate.current()  # the default database has no migrations folder yet
