@@ -21,10 +21,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alembic.operations import ops
 from sqlalchemy import pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from batteries_migrate._enums import add_enum_drops
 from batteries_migrate._project import MigrationTarget, resolve_target
 from batteries_migrate.exceptions import NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
@@ -159,15 +161,13 @@ def _directives(
         if directives and directives[0].upgrade_ops is not None:
             script = directives[0]
             if attributes.get(SKIP_EMPTY_ATTRIBUTE) and all(
-                ops.is_empty() for ops in script.upgrade_ops_list
+                upgrade_ops.is_empty() for upgrade_ops in script.upgrade_ops_list
             ):
                 directives[:] = []
                 return
             attributes[DROPPED_ATTRIBUTE] = [
-                drop for ops in script.upgrade_ops_list for drop in _drops(ops.ops)
+                drop for upgrade_ops in script.upgrade_ops_list for drop in _drops(upgrade_ops.ops)
             ]
-            from batteries_migrate._enums import add_enum_drops
-
             for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
                 add_enum_drops(container)
         if user is not None:
@@ -177,8 +177,6 @@ def _directives(
 
 
 def _drops(operations: Iterable[Any]) -> list[str]:
-    from alembic.operations import ops
-
     found: list[str] = []
     for op in operations:
         if isinstance(op, ops.DropTableOp):
