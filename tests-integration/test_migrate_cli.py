@@ -144,6 +144,32 @@ def test_upgrade_sql_is_a_dry_run(shell: Shell) -> None:
     assert "CREATE TABLE hero" in result.output
     assert shell("current").output.strip() == "(no revision applied)"
 
+    quiet = shell("upgrade", "--quiet")
+    assert quiet.exit_code == 0
+    assert quiet.output == ""
+    assert shell("current").output.strip() != "(no revision applied)"
+
+
+def test_makemigrations_warns_when_a_table_is_dropped(shell: Shell) -> None:
+    shell.models()
+    shell("init")
+    shell("makemigrations", "-m", "create hero")
+    shell("upgrade")
+    name = f"cli_models_{uuid.uuid4().hex[:10]}"
+    (shell.root / f"{name}.py").write_text(
+        MODELS.split("class Hero")[0].replace("{extra}", "") + "class Villain(Base, table=True):\n"
+        "    id: int | None = Field(default=None, primary_key=True)\n",
+        encoding="utf-8",
+    )
+    shell.modules.append(name)
+    shell.monkeypatch.setenv("BATTERIES_MODELS", name)
+
+    result = shell("makemigrations", "-m", "villains only")
+
+    assert result.exit_code == 0, result.output
+    assert "Warning: Revision" in result.output
+    assert "DROPS table hero" in result.output
+
 
 def test_errors_are_one_line_without_traceback(shell: Shell) -> None:
     shell.models()
