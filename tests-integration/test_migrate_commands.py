@@ -573,3 +573,28 @@ async def test_postgresql_upgrade_waits_for_the_advisory_lock(
 
     migrate.upgrade()  # the lock is free again
     assert migrate.current() == (revision.id,)
+
+
+# ---------------------------------------------------------------- an existing alembic.ini
+
+
+async def test_plain_alembic_with_an_ini_uses_the_same_env(
+    project: Project, database: Database
+) -> None:
+    from alembic.config import main as alembic_main
+
+    project.models(HERO_V1)
+    migrate.init()
+    (project.root / "alembic.ini").write_text(
+        "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n"
+        "file_template = legacy_%%(rev)s\n",
+        encoding="utf-8",
+    )
+
+    revision = migrate.make_migration("create hero")  # ours, honouring the ini
+    alembic_main(["-c", "alembic.ini", "upgrade", "head"])  # theirs, with our env.py
+
+    assert revision is not None
+    assert revision.path.name == f"legacy_{revision.id}.py"
+    assert "hero" in await tables(database)
+    assert migrate.current() == (revision.id,)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +55,9 @@ def run_env(context: Any, **options: Any) -> None:
     """Run the current Alembic command for the database it was called for.
 
     Offline (``--sql``) it renders SQL from the URL alone; online it opens an async engine, runs
-    the migrations inside ``asyncio.run`` and, on PostgreSQL, holds a transaction-level advisory
-    lock so that two processes running ``upgrade`` at once apply each revision once.
+    the migrations inside ``asyncio.run`` (in a worker thread when an event loop is already
+    running) and, on PostgreSQL, holds a transaction-level advisory lock so that two processes
+    running ``upgrade`` at once apply each revision once.
 
     Defaults passed to ``context.configure()``: ``compare_type=True``,
     ``compare_server_default=True``, ``render_as_batch=True`` on SQLite, the database's own
@@ -94,7 +96,15 @@ def run_env(context: Any, **options: Any) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    asyncio.run(_run_online(context, target, configure))
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_online(context, target, configure))
+        return
+    # Called by plain Alembic inside a running loop (an async test, a lifespan): asyncio.run
+    # refuses to nest, so the migration gets a thread and a loop of its own (alembic #1353).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batteries-migrate") as pool:
+        pool.submit(asyncio.run, _run_online(context, target, configure)).result()
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
