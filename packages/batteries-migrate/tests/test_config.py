@@ -1,4 +1,7 @@
+import importlib.util
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,20 @@ SECRET_URL = "postgresql+asyncpg://hero:p%40ss%25word@db.example:5432/app"
 @pytest.fixture(autouse=True)
 def _in_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _drivers_look_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Drivers are extras of batteries-models; this package's own environment has none, and
+    # these tests never connect.
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> Any:
+        if name in ("asyncpg", "aiosqlite"):
+            return real(name, package) or ModuleSpec(name, None)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
 
 
 def settings(**kwargs: object) -> BatteriesSettings:
