@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alembic.operations import ops
-from sqlalchemy import pool
+from sqlalchemy import event, pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -49,6 +49,7 @@ METADATA_ATTRIBUTE = "batteries_metadata"
 SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
 DROPPED_ATTRIBUTE = "batteries_dropped"
 PROGRESS_ATTRIBUTE = "batteries_progress"
+RECORDER_ATTRIBUTE = "batteries_recorder"
 
 
 def run_env(context: Any, **options: Any) -> None:
@@ -209,6 +210,13 @@ async def _run_online(context: Any, target: MigrationTarget, configure: dict[str
     _check_sqlite_folder(target)
     # NullPool: the engine lives for one command; a pool would keep connections open after it.
     engine = create_async_engine(target.url, poolclass=pool.NullPool)
+    recorded = context.config.attributes.get(RECORDER_ATTRIBUTE)
+    if recorded is not None:
+
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            recorded.append((statement, parameters))
+
     try:
         try:
             connection = await engine.connect()
