@@ -77,13 +77,9 @@ def makemigrations(
 ) -> None:
     """Write a revision from the differences between the models and the database."""
     from batteries_migrate import _commands
-    from batteries_migrate.exceptions import DestructiveMigrationWarning
 
-    with _errors(), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DestructiveMigrationWarning)
+    with _errors(), _warnings():
         revision = _commands.make_migration(message, empty=empty, database=database)
-    for warning in caught:
-        typer.secho(f"Warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
     if revision is None:
         typer.echo("No changes detected: nothing written (use --empty for a blank revision)")
     else:
@@ -210,7 +206,7 @@ def check(database: Database = "default") -> None:
     """Exit 1 when the models differ from the migrated database (for CI)."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(), _warnings():
         differences = _commands.check(database=database)
     if differences:
         typer.echo(f"Models and migrations of database {database!r} differ:", err=True)
@@ -237,6 +233,29 @@ def _errors() -> Iterator[None]:
         yield
     except BatteriesError as exc:
         _fail(str(exc))
+
+
+@contextmanager
+def _warnings() -> Iterator[None]:
+    """Show our warnings as one yellow line each, after the command; others as Python would."""
+    from batteries_migrate.exceptions import (
+        DestructiveMigrationWarning,
+        NamingConventionWarning,
+    )
+
+    ours = (DestructiveMigrationWarning, NamingConventionWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if isinstance(warning.message, ours):
+                    typer.secho(f"Warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
+                else:
+                    warnings.showwarning(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
 
 
 def _stdin_is_interactive() -> bool:

@@ -17,6 +17,7 @@ reaches every project without editing it. Keyword arguments are passed on to Ale
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from batteries_migrate._enums import add_enum_drops
 from batteries_migrate._project import MigrationTarget, resolve_target
-from batteries_migrate.exceptions import NoModelsError
+from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
 from batteries_models.exceptions import DatabaseUnreachableError
 
@@ -50,6 +51,8 @@ SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
 DROPPED_ATTRIBUTE = "batteries_dropped"
 PROGRESS_ATTRIBUTE = "batteries_progress"
 RECORDER_ATTRIBUTE = "batteries_recorder"
+# Keys a naming convention needs so that every constraint a migration creates has a name.
+_CONVENTION_KEYS = {"pk", "fk", "uq", "ck"}
 
 
 def run_env(context: Any, **options: Any) -> None:
@@ -142,6 +145,14 @@ def load_metadata(target: MigrationTarget) -> MetaData | list[MetaData]:
             "(autogenerate would otherwise drop every table)"
         )
         raise NoModelsError(msg, database=target.database, models=target.models)
+    for metadata in found.metadatas:
+        if not set(metadata.naming_convention) >= _CONVENTION_KEYS:
+            tables = ", ".join(sorted(metadata.tables)[:3])
+            msg = (
+                f"The MetaData of {tables}... has no constraint naming convention: derive the "
+                "models from batteries_models.BaseModel before writing the first migration"
+            )
+            warnings.warn(NamingConventionWarning(msg), stacklevel=2)
     if len(found.metadatas) == 1:
         return found.metadatas[0]
     return list(found.metadatas)

@@ -14,7 +14,8 @@ fits::
         ├── OfflineBatchError (ValueError)
         └── NoModelsError (ValueError)
 
-An unreachable database raises batteries-models'
+Warnings (both ``UserWarning``): :class:`DestructiveMigrationWarning` and
+:class:`NamingConventionWarning`. An unreachable database raises batteries-models'
 :class:`~batteries_models.exceptions.DatabaseUnreachableError`, with the URL masked.
 Messages are one line: what is wrong and what to do.
 """
@@ -30,6 +31,7 @@ __all__ = [
     "DestructiveMigrationWarning",
     "MigrationError",
     "MultipleHeadsError",
+    "NamingConventionWarning",
     "NoModelsError",
     "NotInitialisedError",
     "NotUpToDateError",
@@ -150,3 +152,11 @@ class DestructiveMigrationWarning(UserWarning):
         super().__init__(message)
         self.path = path
         self.dropped = tuple(dropped)
+
+
+class NamingConventionWarning(UserWarning):
+    """The models' ``MetaData`` has no constraint naming convention.
+
+    Unnamed constraints cannot be dropped or altered by later migrations, and SQLite's batch mode
+    refuses them; adding a convention later makes autogenerate rename every constraint.
+    """
