@@ -88,3 +88,35 @@ def test_ruff_formats_new_revisions_when_installed() -> None:
     hooks = config.get_section_option("post_write_hooks", "hooks") or ""
     assert "ruff_format" in hooks
     assert "format" in (config.get_section_option("post_write_hooks", "ruff_format.options") or "")
+
+
+def test_init_needs_no_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import batteries_migrate
+
+    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    no_url = BatteriesSettings(migrations="db")
+    assert no_url.database_url is None
+
+    folder = batteries_migrate.init(settings=no_url)
+
+    assert folder == Path("db")
+    assert (tmp_path / "db" / "env.py").is_file()
+    assert (tmp_path / "db" / "versions").is_dir()
+
+
+def test_init_of_an_unknown_named_database_fails() -> None:
+    import batteries_migrate
+    from batteries_models import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="analytcs"):
+        batteries_migrate.init(database="analytcs", settings=settings())
+
+
+def test_init_twice_is_refused() -> None:
+    import batteries_migrate
+
+    batteries_migrate.init(settings=settings())
+
+    with pytest.raises(batteries_migrate.AlreadyInitialisedError, match=r"env\.py exists"):
+        batteries_migrate.init(settings=settings())

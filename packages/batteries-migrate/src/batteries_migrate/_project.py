@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 
 from batteries_models import DEFAULT_DATABASE, BatteriesSettings, normalise_url
 
-__all__ = ["MigrationTarget", "resolve_target"]
+__all__ = ["MigrationTarget", "migrations_directory", "resolve_target"]
 
 VERSION_TABLE = "alembic_version"
 
@@ -60,9 +60,12 @@ def resolve_target(
     """
     active = settings if settings is not None else BatteriesSettings()
     url = normalise_url(active.database(database).url)
-    root = Path(active.migrations)
-    if database == DEFAULT_DATABASE:
-        return MigrationTarget(database, url, root, VERSION_TABLE, models or active.models)
-    return MigrationTarget(
-        database, url, root / database, f"{VERSION_TABLE}_{database}", models or active.models
-    )
+    version_table = VERSION_TABLE if database == DEFAULT_DATABASE else f"{VERSION_TABLE}_{database}"
+    directory = migrations_directory(database, active)
+    return MigrationTarget(database, url, directory, version_table, models or active.models)
+
+
+def migrations_directory(database: str, settings: BatteriesSettings) -> Path:
+    """The migrations folder of ``database``: ``<migrations>`` or ``<migrations>/<name>``."""
+    root = Path(settings.migrations)
+    return root if database == DEFAULT_DATABASE else root / database
