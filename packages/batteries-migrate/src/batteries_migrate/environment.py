@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["load_metadata", "render_item", "run_env"]
 
 TARGET_ATTRIBUTE = "batteries_target"
-"""Key of the :class:`~batteries_migrate._project.MigrationTarget` in ``Config.attributes``."""
+"""Key of the :class:`batteries_migrate.MigrationTarget` in ``Config.attributes``."""
 
 METADATA_ATTRIBUTE = "batteries_metadata"
 SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
