@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import sys
 import textwrap
 import uuid
@@ -89,6 +90,9 @@ def project(backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.delenv("DATABASE_URL", raising=False)
     created = Project(tmp_path, backend.url, monkeypatch)
     yield created
+    # Every revision a test wrote must at least import: its top level runs here.
+    for path in sorted(tmp_path.glob("migrations/**/versions/*.py")):
+        runpy.run_path(str(path))
     for name in created.modules:
         sys.modules.pop(name, None)
 
