@@ -7,6 +7,8 @@ from importlib.metadata import version as installed_version
 
 import typer
 
+from batteries_migrate.cli import app as db_app
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -15,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(db_app, name="db")
 
 _DISTRIBUTIONS = (
     "fastapi-batteries",

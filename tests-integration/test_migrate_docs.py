@@ -1,0 +1,80 @@
+"""The code of docs/migrations.md runs as written, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import batteries_migrate
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+
+
+def _project(root: Path) -> None:
+    """An empty project folder with app/models.py from the docs."""
+    (root / "app").mkdir()
+    (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copy(EXAMPLES / "migrations_models.py", root / "app" / "models.py")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\n\n[tool.batteries]\nmodels = "app.models"\n',
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bytecode cache shared by the subprocesses: without one each recompiles every import."""
+    return tmp_path_factory.mktemp("pycache")
+
+
+def _run(args: list[str], root: Path, url: str, pycache: Path) -> subprocess.CompletedProcess[str]:
+    skip = ("BATTERIES_", "DATABASE_URL", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
+    env |= {"BATTERIES_DATABASE_URL": url, "TEST_DATABASE_URL": url, "PYTHONPATH": str(root)}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return subprocess.run(
+        [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_api_example_then_the_test_helper_example(
+    backend: Any, tmp_path: Path, pycache: Path
+) -> None:
+    _project(tmp_path)
+    shutil.copy(EXAMPLES / "migrations_test_helpers.py", tmp_path / "test_migrations.py")
+    # One interpreter for both, as the slow part is starting one: the journey, then pytest.
+    script = (
+        "import runpy, sys, pytest\n"
+        f"runpy.run_path({str(EXAMPLES / 'migrations_api.py')!r}, run_name='__main__')\n"
+        "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'test_migrations.py']))\n"
+    )
+
+    completed = _run(["-c", script], tmp_path, backend.url, pycache)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "wrote " in completed.stdout
+    assert "CREATE TABLE hero" in completed.stdout
+    assert "1 passed" in completed.stdout
+
+
+async def test_lifespan_example_upgrades_inside_the_event_loop(
+    backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BATTERIES_DATABASE_URL", backend.url)
+    monkeypatch.delenv("BATTERIES_MODELS", raising=False)
+    batteries_migrate.init()
+    revision = batteries_migrate.make_migration("empty start", empty=True)
+    assert revision is not None
+    namespace: dict[str, Any] = {}
+    exec(compile((EXAMPLES / "migrations_lifespan.py").read_text(), "lifespan", "exec"), namespace)
+
+    app = namespace["app"]
+    async with app.router.lifespan_context(app):  # what the server runs at start-up
+        assert batteries_migrate.current() == (revision.id,)
