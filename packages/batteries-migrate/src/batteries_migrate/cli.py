@@ -244,18 +244,20 @@ def _warnings() -> Iterator[None]:
     )
 
     ours = (DestructiveMigrationWarning, NamingConventionWarning)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             yield
-        finally:
-            for warning in caught:
-                if isinstance(warning.message, ours):
-                    typer.secho(f"Warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
-                else:
-                    warnings.showwarning(
-                        warning.message, warning.category, warning.filename, warning.lineno
-                    )
+    finally:
+        # Shown after catch_warnings has put showwarning back: inside it, showwarning appends to
+        # the very list being read, and the loop never ends.
+        for warning in caught:
+            if isinstance(warning.message, ours):
+                typer.secho(f"Warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
 
 
 def _stdin_is_interactive() -> bool:
