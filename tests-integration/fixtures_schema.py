@@ -25,6 +25,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Integer,
     LargeBinary,
     MetaData,
     Numeric,
@@ -112,6 +113,15 @@ member_category = Table(
 )
 
 
+tag = Table(
+    "tag",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(40), nullable=False),  # not unique: a natural key can be ambiguous
+    info={"natural_key": ("name",)},
+)
+
+
 class Sample(Base):
     """Every column type the fixtures support."""
 
@@ -135,7 +145,7 @@ class Sample(Base):
     tags: Mapped[list[str] | None] = mapped_column(ARRAY(String).with_variant(JSON(), "sqlite"))
 
 
-MODELS: list[Any] = [Org, Project, Team, Member, Category, OrgSetting, member_category, Sample]
+MODELS: list[Any] = [Org, Project, Team, Member, Category, OrgSetting, member_category, tag, Sample]
 
 ALICE = uuid.UUID("018f0000-0000-7000-8000-00000000000a")
 BOB = uuid.UUID("018f0000-0000-7000-8000-00000000000b")
@@ -188,6 +198,7 @@ async def seed(connection: AsyncConnection) -> None:
             {"member_id": BOB, "category_slug": "a-leaf"},
         ],
     )
+    await connection.execute(insert(tag), [{"id": 1, "name": "dup"}, {"id": 2, "name": "dup"}])
     for sample in SAMPLES:  # one statement each: rows differ in the columns they set
         await connection.execute(insert(Sample).values(sample))
 

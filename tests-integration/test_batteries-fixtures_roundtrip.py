@@ -63,7 +63,7 @@ async def test_dump_format_is_deterministic_and_django_shaped(
     tables = [r["table"] for r in records]
     # parents first, ties by name; the member/team cycle stays together, by name
     expected = ["category", "org", "org_setting", "project", "member", "team"]
-    expected += ["member_category", "sample"]
+    expected += ["member_category", "sample", "tag"]
     assert list(dict.fromkeys(tables)) == expected
     samples = {r["pk"]: r["fields"] for r in records if r["table"] == "sample"}
     full = samples[1]
@@ -103,7 +103,8 @@ async def test_natural_keys_round_trip_without_surrogate_keys(
 ) -> None:
     await _seeded(database, schema)
     first, second = tmp_path / "first.json", tmp_path / "second.json"
-    await dump(database, first, models=schema.MODELS, natural_primary=True)
+    # tag's natural key is not unique, so it cannot stand in for tag's primary key
+    await dump(database, first, models=schema.MODELS, natural_primary=True, exclude=["tag"])
     records = json.loads(first.read_text(encoding="utf-8"))
     org = next(r for r in records if r["table"] == "org")
     assert "pk" not in org
@@ -116,7 +117,7 @@ async def test_natural_keys_round_trip_without_surrogate_keys(
     assert team["fields"]["project_id"] == [["acme"], "web"]  # a natural key made of one
     await _fresh(database, schema)
     await load(database, first, models=schema.MODELS)
-    await dump(database, second, models=schema.MODELS, natural_primary=True)
+    await dump(database, second, models=schema.MODELS, natural_primary=True, exclude=["tag"])
     assert second.read_bytes() == first.read_bytes()
     # merging the same natural-key fixture again finds every row by its natural key
     again = await load(database, first, models=schema.MODELS)
