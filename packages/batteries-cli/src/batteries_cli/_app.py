@@ -7,6 +7,8 @@ from importlib.metadata import version as installed_version
 
 import typer
 
+from batteries_fixtures.cli import app as fixtures_app
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -15,6 +17,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+app.add_typer(fixtures_app, name="fixtures")
 
 _DISTRIBUTIONS = (
     "fastapi-batteries",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from batteries_models import Database
 
 __all__ = ["app", "main"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="batteries-fixtures",
@@ -88,7 +90,8 @@ def dump(
 
     target, model_path = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
-        report = asyncio.run(
+        report = _run(
+            target,
             dump_api(
                 target,
                 output,
@@ -100,7 +103,7 @@ def dump(
                 natural_primary=natural_primary,
                 models=model_path,
                 progress=progress,
-            )
+            ),
         )
     if verbose and not quiet:
         for table, rows in report.tables.items():
@@ -145,7 +148,8 @@ def load(
     if truncate and not dry_run and not yes:
         _confirm_truncate(target, files)
     with _progress(quiet=quiet) as progress, _errors():
-        report = asyncio.run(
+        report = _run(
+            target,
             load_api(
                 target,
                 files,
@@ -154,7 +158,7 @@ def load(
                 ignore_unknown=ignore_unknown,
                 models=model_path,
                 progress=progress,
-            )
+            ),
         )
     if verbose and not quiet:
         for table, counts in report.tables.items():
@@ -172,6 +176,18 @@ def main() -> None:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _run(database: Database, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` in a new event loop, then close the engine's connections in that loop."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
 
 
 def _say(message: str) -> None:

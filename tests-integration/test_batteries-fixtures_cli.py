@@ -1,0 +1,149 @@
+"""batteries-fixtures from the shell: the standalone command and `fastapi-batteries fixtures`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from batteries_fixtures.cli import app
+from batteries_models import Database, mask_url, normalise_url
+
+HERE = Path(__file__).parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
+    return importlib.import_module("fixtures_schema")
+
+
+def _seeded(backend: Any, schema: ModuleType) -> str:
+    """Seed the hard schema; the CLI runs its own event loop, so these tests are sync."""
+
+    async def seed() -> None:
+        database = Database(backend.url)
+        await database.create_all(schema.Base.metadata)
+        async with database.connect() as connection:
+            await schema.seed(connection)
+        await database.dispose()
+
+    asyncio.run(seed())
+    return backend.url
+
+
+def _dump(url: str, *args: str) -> str:
+    result = runner.invoke(
+        app, ["dump", "--database-url", url, "--models", "fixtures_schema", "--quiet", *args]
+    )
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def test_dump_to_stdout_then_load_round_trips(
+    backend: Any, schema: ModuleType, tmp_path: Path
+) -> None:
+    url = _seeded(backend, schema)
+    printed = _dump(url)
+    records = json.loads(printed)
+    assert {r["table"] for r in records} >= {"team", "member", "member_category"}
+    path = tmp_path / "fixture.json"
+    path.write_text(printed, encoding="utf-8")
+    result = runner.invoke(
+        app, ["load", str(path), "--database-url", url, "--models", "fixtures_schema", "-v"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "  org: 0 inserted, 2 updated, 0 skipped" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Loaded ")
+    assert _dump(url) == printed
+
+
+def test_format_follows_the_extension_and_reflection_needs_no_models(
+    backend: Any, schema: ModuleType, tmp_path: Path
+) -> None:
+    url = _seeded(backend, schema)
+    path = tmp_path / "orgs.jsonl"
+    result = runner.invoke(app, ["dump", "org", "--database-url", url, "-o", str(path)])
+    assert result.exit_code == 0, result.stderr
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["pk"] for line in lines] == [1, 2]
+    assert "Dumped 2 rows from 1 tables" in result.stderr
+
+
+def test_truncate_is_refused_without_yes_when_not_a_terminal(
+    backend: Any, schema: ModuleType, tmp_path: Path
+) -> None:
+    url = _seeded(backend, schema)
+    path = tmp_path / "samples.json"
+    path.write_text(_dump(url, "sample"), encoding="utf-8")
+    before = _dump(url)
+    options = ["--database-url", url, "--models", "fixtures_schema"]
+    refused = runner.invoke(app, ["load", str(path), "--truncate", *options])
+    assert refused.exit_code == 2
+    assert "Refusing without --yes" in refused.stderr
+    assert mask_url(normalise_url(url)) in refused.stderr  # names the database it would empty
+    assert _dump(url) == before
+    done = runner.invoke(app, ["load", str(path), "--truncate", "--yes", *options])
+    assert done.exit_code == 0, done.stderr
+    assert _dump(url) == before
+
+
+def test_bad_input_is_one_line_without_traceback(
+    backend: Any, schema: ModuleType, tmp_path: Path
+) -> None:
+    url = _seeded(backend, schema)
+    missing = runner.invoke(app, ["load", str(tmp_path / "nope.json"), "--database-url", url])
+    assert missing.exit_code == 1
+    assert missing.stderr.count("\n") == 1
+    assert missing.stderr.startswith("Error: Fixture file ")
+    assert "Traceback" not in missing.stderr
+    both = runner.invoke(app, ["load", "x.json", "--append", "--truncate", "--database-url", url])
+    assert both.exit_code == 1
+    assert "cannot be used together" in both.stderr
+
+
+def test_unreachable_database_is_one_line_with_the_password_masked(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["dump", "--database-url", "postgresql://app:hunter2@127.0.0.1:1/app"]
+    )
+    assert result.exit_code == 1
+    assert "hunter2" not in result.stderr
+    assert "app:***@" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_dry_run_and_settings_url(
+    backend: Any,
+    schema: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = _seeded(backend, schema)
+    monkeypatch.setenv("DATABASE_URL", url)
+    path = tmp_path / "orgs.json"
+    path.write_text(
+        json.dumps([{"table": "org", "pk": 7, "fields": {"slug": "new", "name": "N"}}]),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["load", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("Would load 1 rows")
+    assert '"pk": 7' not in _dump(url, "org")
+
+
+def test_fastapi_batteries_mounts_the_fixtures_commands() -> None:
+    from batteries_cli._app import app as main_app
+
+    result = runner.invoke(main_app, ["fixtures", "--help"])
+    assert result.exit_code == 0
+    assert "dump" in result.stdout
+    assert "load" in result.stdout
