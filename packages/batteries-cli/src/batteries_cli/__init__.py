@@ -9,6 +9,6 @@ __all__ = ["__version__", "main"]
 
 def main() -> None:
     """Entry point of the ``fastapi-batteries`` command."""
-    from batteries_cli._app import app
+    from batteries_cli._app import app  # noqa: PLC0415 - keeps --help fast
 
     app()
