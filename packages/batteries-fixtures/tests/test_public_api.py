@@ -1,18 +1,32 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
+
+import pytest
 
 import batteries_fixtures
 from batteries_fixtures import cli
 
 
 def test_all_lists_exactly_the_public_names() -> None:
-    public = {n for n in vars(batteries_fixtures) if not n.startswith("_")} - {
-        "cli",
-        "exceptions",
-    }
-    assert set(batteries_fixtures.__all__) == public | {"__version__"}
+    for name in batteries_fixtures.__all__:
+        assert getattr(batteries_fixtures, name) is not None
+    modules = {"annotations", "cli", "exceptions", "importlib", "TYPE_CHECKING", "Any"}
+    public = {n for n in dir(batteries_fixtures) if not n.startswith("_")} - modules
+    assert public == set(batteries_fixtures.__all__) - {"__version__"}
     assert batteries_fixtures.__all__ == sorted(batteries_fixtures.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = batteries_fixtures.nope  # type: ignore[attr-defined]
+
+
+def test_the_command_line_imports_no_sqlalchemy() -> None:
+    code = "import sys, batteries_fixtures.cli; print('sqlalchemy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def test_signatures_of_the_commands() -> None:

@@ -9,25 +9,33 @@ Example::
     print(report.summary())
 
 The ``batteries-fixtures`` command (:mod:`batteries_fixtures.cli`) does the same from a shell.
+
+The names below are imported on first use: ``batteries-fixtures --help`` (and
+``fastapi-batteries --help``, which mounts it) must not pay for importing SQLAlchemy.
 """
 
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from batteries_fixtures._dump import dump
-from batteries_fixtures._load import load
-from batteries_fixtures._reports import DumpReport, LoadReport, TableCounts
-from batteries_fixtures._sync import dump_sync, load_sync
-from batteries_fixtures.exceptions import (
-    DuplicateRecordError,
-    FixtureError,
-    FixtureFileError,
-    FixtureFormatError,
-    FixtureIntegrityError,
-    FixtureSchemaError,
-    FixtureValueError,
-    ForeignKeyCycleError,
-    UnresolvedReferenceError,
-)
+import importlib
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from batteries_fixtures._dump import dump
+    from batteries_fixtures._load import load
+    from batteries_fixtures._reports import DumpReport, LoadReport, TableCounts
+    from batteries_fixtures._sync import dump_sync, load_sync
+    from batteries_fixtures.exceptions import (
+        DuplicateRecordError,
+        FixtureError,
+        FixtureFileError,
+        FixtureFormatError,
+        FixtureIntegrityError,
+        FixtureSchemaError,
+        FixtureValueError,
+        ForeignKeyCycleError,
+        UnresolvedReferenceError,
+    )
 
 __version__ = _version("batteries-fixtures")
 
@@ -50,3 +58,27 @@ __all__ = [
     "load",
     "load_sync",
 ]
+
+_HOMES = {
+    "dump": "batteries_fixtures._dump",
+    "load": "batteries_fixtures._load",
+    "DumpReport": "batteries_fixtures._reports",
+    "LoadReport": "batteries_fixtures._reports",
+    "TableCounts": "batteries_fixtures._reports",
+    "dump_sync": "batteries_fixtures._sync",
+    "load_sync": "batteries_fixtures._sync",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__ and name != "__version__":
+        home = _HOMES.get(name, "batteries_fixtures.exceptions")
+        value = getattr(importlib.import_module(home), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'batteries_fixtures' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
