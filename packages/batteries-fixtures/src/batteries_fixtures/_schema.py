@@ -34,7 +34,8 @@ class TableInfo:
         pk: Its primary-key columns.
         natural_key: Column keys of its natural key, when it declares one.
         codecs: The codec of each column, by column key.
-        references: For single-column foreign keys, the referenced table name by column key.
+        references: For one-column foreign keys to a one-column primary key, the referenced
+            table name by column key.
     """
 
     table: Table
@@ -182,7 +183,9 @@ def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect
             raise FixtureSchemaError(msg, table=table.fullname, field=column.key) from exc
     references: dict[str, str] = {}
     for fk in table.foreign_key_constraints:
-        if len(fk.columns) == 1:
+        # Natural keys stand in for a primary key: only one-column FKs to one can use them.
+        referred = fk.elements[0].column
+        if len(fk.columns) == 1 and list(referred.table.primary_key.columns) == [referred]:
             references[next(iter(fk.columns)).key] = fk.referred_table.fullname
     return TableInfo(
         table=table,
