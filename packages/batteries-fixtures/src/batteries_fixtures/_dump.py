@@ -190,7 +190,7 @@ async def _dump_table(
 ) -> int:
     table = info.table
     columns = list(table.columns)
-    pk_keys = [c.key for c in info.pk]
+    pk_keys = info.pk_keys
     omit_pk = natural_primary and info.surrogate_pk
     json_columns = [c for c in columns if info.codecs[c.key].is_json]
     flags = [c.is_(None).label(f"_isnull_{i}") for i, c in enumerate(json_columns)]
@@ -202,47 +202,66 @@ async def _dump_table(
         )
         progress(info.name, 0, total)
     positions = {c.key: i for i, c in enumerate(columns)}
-    null_flag = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
-    field_columns = [c for c in columns if c.key not in pk_keys]
+    null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
     natural_refs: dict[str, str] = {}
     if keys is not None:
         natural_refs = {
             c.key: info.references[c.key]
-            for c in field_columns
+            for c in columns
             if c.key in info.references and keys.has(info.references[c.key])
         }
-    count = 0
-    result = await connection.stream(stmt)
-    async for row in result:
+    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode).
+    plan = [
+        (
+            c.key,
+            positions[c.key],
+            null_flags.get(c.key),
+            natural_refs.get(c.key),
+            info.codecs[c.key].encode,
+        )
+        for c in columns
+        if c.key not in pk_keys
+    ]
+    pk_plan = [(k, positions[k], info.codecs[k].encode) for k in pk_keys]
+    single_pk = len(pk_plan) == 1
+
+    def encode(row: Any) -> dict[str, Any]:
         record: dict[str, Any] = {"table": info.name}
         if not omit_pk:
-            if len(pk_keys) == 1:
-                key = pk_keys[0]
-                record["pk"] = info.codecs[key].encode(row[positions[key]])
+            if single_pk:
+                _, position, encode_pk = pk_plan[0]
+                record["pk"] = encode_pk(row[position])
             else:
-                record["pk"] = {k: info.codecs[k].encode(row[positions[k]]) for k in pk_keys}
+                record["pk"] = {k: enc(row[position]) for k, position, enc in pk_plan}
         fields: dict[str, Any] = {}
-        for column in field_columns:
-            key = column.key
-            if omit_pk and key in pk_keys:
-                continue
-            value = row[positions[key]]
-            if (key in null_flag and row[null_flag[key]]) or (
-                value is None and key not in null_flag
-            ):
+        for key, position, flag, natural, encode_value in plan:
+            value = row[position]
+            if flag is not None:
+                fields[key] = None if row[flag] else encode_value(value)
+            elif value is None:
                 fields[key] = None
-            elif key in natural_refs and keys is not None:
-                fields[key] = keys.lookup(natural_refs[key], value, info.name, key)
+            elif natural is not None and keys is not None:
+                fields[key] = keys.lookup(natural, value, info.name, key)
             else:
-                fields[key] = info.codecs[key].encode(value)
+                fields[key] = encode_value(value)
         record["fields"] = fields
-        writer.write(record)
-        count += 1
-        if progress is not None and count % 1000 == 0:
-            progress(info.name, count, total)
+        return record
+
+    count = 0
+    result = await connection.stream(stmt)
+    async for partition in result.partitions(_PARTITION):
+        for row in partition:
+            writer.write(encode(row))
+        count += len(partition)
+        if progress is not None:
+            progress(info.name, count, max(total, count))
     if progress is not None:
         progress(info.name, count, max(total, count))
     return count
+
+
+_PARTITION = 1000
+"""Rows fetched per round trip while dumping."""
 
 
 class _NaturalKeys:

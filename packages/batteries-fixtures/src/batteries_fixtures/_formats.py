@@ -114,6 +114,10 @@ class _TextReader:
         # Lines and columns of the text already dropped from the buffer.
         self._lines_before = 0
         self._column_before = 0
+        # Newlines counted so far in the buffer, up to _cursor: positions cost O(distance).
+        self._cursor = 0
+        self._cursor_lines = 0
+        self._last_newline = -1
 
     def more(self) -> bool:
         """Append the next chunk to the buffer; False at end of file."""
@@ -156,22 +160,25 @@ class _TextReader:
 
     def position(self, index: int) -> tuple[int, int]:
         """The 1-based line and column of ``index`` in the buffer."""
-        head = self.buffer[:index]
-        newlines = head.count("\n")
+        if index < self._cursor:
+            self._cursor, self._cursor_lines, self._last_newline = 0, 0, -1
+        newlines = self.buffer.count("\n", self._cursor, index)
         if newlines:
-            return self._lines_before + newlines + 1, index - head.rfind("\n")
-        return self._lines_before + 1, self._column_before + index + 1
+            self._cursor_lines += newlines
+            self._last_newline = self.buffer.rfind("\n", self._cursor, index)
+        self._cursor = index
+        line = self._lines_before + self._cursor_lines + 1
+        if self._last_newline >= 0:
+            return line, index - self._last_newline
+        return line, self._column_before + index + 1
 
     def drop(self, index: int) -> None:
         """Forget the buffer before ``index``."""
-        head = self.buffer[:index]
-        newlines = head.count("\n")
-        if newlines:
-            self._lines_before += newlines
-            self._column_before = index - head.rfind("\n") - 1
-        else:
-            self._column_before += index
+        line, column = self.position(index)
+        self._lines_before = line - 1
+        self._column_before = column - 1
         self.buffer = self.buffer[index:]
+        self._cursor, self._cursor_lines, self._last_newline = 0, 0, -1
 
 
 _WHITESPACE = " \t\n\r"
@@ -261,16 +268,20 @@ def _skip(reader: _TextReader, pos: int) -> int:
 def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
     line_number = 0
     index = 0
+    start = 0
     while True:
-        newline = reader.buffer.find("\n")
+        newline = reader.buffer.find("\n", start)
         if newline < 0:
+            if start > _TRIM_AT or start == len(reader.buffer):
+                reader.buffer = reader.buffer[start:]
+                start = 0
             if reader.more():
                 continue
-            if not reader.buffer:
+            if start >= len(reader.buffer):
                 return
             newline = len(reader.buffer)
-        text = reader.buffer[:newline]
-        reader.buffer = reader.buffer[newline + 1 :]
+        text = reader.buffer[start:newline]
+        start = newline + 1
         line_number += 1
         if not text.strip():
             continue

@@ -256,65 +256,64 @@ def _natural_part(value: Any) -> Any:
 
 
 def _convert(record: RawRecord, info: TableInfo, schema: Schema, *, ignore_unknown: bool) -> _Row:
-    table = info.table
-    where = f"{record.path} record {record.index}"
-    pk_text = "" if record.pk is MISSING else f" pk {record.pk!r}"
     values: dict[str, Any] = {}
+    columns = info.column_keys
     for key, value in record.fields.items():
-        if key not in table.c:
+        if key not in columns:
             if ignore_unknown:
                 continue
             msg = (
-                f"{where}: table {info.name!r} has no field {key!r}; "
+                f"{record.path} record {record.index}: table {info.name!r} has no field {key!r}; "
                 "use --ignore-unknown to skip it"
             )
             raise FixtureSchemaError(
                 msg, path=record.path, record=record.index, table=info.name, field=key
             )
-        values[key] = _decode(info, schema, key, value, record, pk_text)
-    pk_keys = [c.key for c in info.pk]
+        values[key] = _decode(info, schema, key, value, record)
+    pk_keys = info.pk_keys
     has_pk = False
     if record.pk is not MISSING:
         if len(pk_keys) == 1:
-            values[pk_keys[0]] = _decode(info, schema, pk_keys[0], record.pk, record, pk_text)
+            values[pk_keys[0]] = _decode(info, schema, pk_keys[0], record.pk, record)
         else:
             if not isinstance(record.pk, dict) or set(record.pk) != set(pk_keys):
                 msg = (
-                    f"{where}: table {info.name!r} has a composite primary key, so 'pk' must be "
-                    f"an object with keys {', '.join(pk_keys)}, got {record.pk!r}"
+                    f"{record.path} record {record.index}: table {info.name!r} has a composite "
+                    f"primary key, so 'pk' must be an object with keys {', '.join(pk_keys)}, "
+                    f"got {record.pk!r}"
                 )
                 raise FixtureFormatError(
                     msg, path=record.path, record=record.index, table=info.name
                 )
             for key in pk_keys:
-                values[key] = _decode(info, schema, key, record.pk[key], record, pk_text)
+                values[key] = _decode(info, schema, key, record.pk[key], record)
         has_pk = True
     elif pk_keys and all(k in values for k in pk_keys):
         has_pk = True
     elif info.natural_key is None:
         msg = (
-            f"{where}: table {info.name!r} record has no 'pk' and the table declares no natural "
-            "key: add the primary key"
+            f"{record.path} record {record.index}: table {info.name!r} record has no 'pk' and "
+            "the table declares no natural key: add the primary key"
         )
         raise FixtureFormatError(msg, path=record.path, record=record.index, table=info.name)
-    autoincrement = table.autoincrement_column
-    for column in table.columns:
-        if column.key in values or column.nullable:
+    for key in info.required:
+        if key in values or (key == info.generated_key and not has_pk):
             continue
-        if column.default is not None or column.server_default is not None:
-            continue
-        if column is autoincrement and not has_pk:
-            continue
-        msg = f"{where}: table {info.name!r}{pk_text} is missing required field {column.key!r}"
+        msg = (
+            f"{record.path} record {record.index}: table {info.name!r}{_pk_text(record)} is "
+            f"missing required field {key!r}"
+        )
         raise FixtureSchemaError(
-            msg, path=record.path, record=record.index, table=info.name, field=column.key
+            msg, path=record.path, record=record.index, table=info.name, field=key
         )
     return _Row(values=values, path=record.path, index=record.index, has_pk=has_pk)
 
 
-def _decode(
-    info: TableInfo, schema: Schema, key: str, value: Any, record: RawRecord, pk_text: str
-) -> Any:
+def _pk_text(record: RawRecord) -> str:
+    return "" if record.pk is MISSING else f" pk {record.pk!r}"
+
+
+def _decode(info: TableInfo, schema: Schema, key: str, value: Any, record: RawRecord) -> Any:
     if value is None:
         return None
     target = info.references.get(key)
@@ -326,7 +325,8 @@ def _decode(
         return info.codecs[key].decode(value)
     except (TypeError, ValueError) as exc:
         msg = (
-            f"{record.path} record {record.index}: table {info.name!r}{pk_text} field {key!r}: "
+            f"{record.path} record {record.index}: table {info.name!r}{_pk_text(record)} "
+            f"field {key!r}: "
             f"{exc}"
         )
         raise FixtureValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Column, ForeignKeyConstraint, MetaData, Table, inspect
@@ -44,6 +45,31 @@ class TableInfo:
     natural_key: tuple[str, ...] | None
     codecs: dict[str, Codec]
     references: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def pk_keys(self) -> list[str]:
+        """Keys of the primary-key columns, in order."""
+        return [c.key for c in self.pk]
+
+    @cached_property
+    def column_keys(self) -> frozenset[str]:
+        """Keys of every column."""
+        return frozenset(c.key for c in self.table.columns)
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """Columns a record must give: NOT NULL and without any default."""
+        return tuple(
+            c.key
+            for c in self.table.columns
+            if not c.nullable and c.default is None and c.server_default is None
+        )
+
+    @cached_property
+    def generated_key(self) -> str | None:
+        """The autoincrement column, which a record may leave out when it has a natural key."""
+        column = self.table.autoincrement_column
+        return None if column is None else column.key
 
     @property
     def surrogate_pk(self) -> bool:
