@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import io
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -147,3 +149,37 @@ def test_fastapi_batteries_mounts_the_fixtures_commands() -> None:
     assert result.exit_code == 0
     assert "dump" in result.stdout
     assert "load" in result.stdout
+
+
+def test_load_from_stdin_with_exclude_and_indent(backend: Any, schema: ModuleType) -> None:
+    url = _seeded(backend, schema)
+    printed = _dump(url, "--exclude", "sample", "--indent", "2")
+    records = json.loads(printed)
+    assert "sample" not in {r["table"] for r in records}
+    assert '\n  "table": ' in printed
+    result = runner.invoke(
+        app,
+        ["load", "-", "--database-url", url, "--models", "fixtures_schema", "--append"],
+        input=printed,
+    )
+    assert result.exit_code == 1  # every key exists already: --append refuses
+    assert "- record 0: table 'category' key 'a-leaf' already exists" in result.stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from batteries_fixtures import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli_module._progress(quiet=False) as progress:
+        assert progress is not None
+        progress("hero", 5, 10)
+    with cli_module._progress(quiet=True) as quiet:
+        assert quiet is None
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with cli_module._progress(quiet=False) as not_a_terminal:
+        assert not_a_terminal is None

@@ -246,7 +246,8 @@ def _show_key(key: tuple[str, tuple[Any, ...]]) -> str:
 
 def _row_key(row: _Row, info: TableInfo) -> tuple[str, tuple[Any, ...]]:
     if row.has_pk:
-        return ("pk", tuple(row.values[c.key] for c in info.pk))
+        values = row.values
+        return ("pk", tuple([values[k] for k in info.pk_keys]))
     assert info.natural_key is not None
     return ("natural", tuple(_freeze(_natural_part(row.values.get(k))) for k in info.natural_key))
 
