@@ -183,3 +183,16 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with cli_module._progress(quiet=False) as not_a_terminal:
         assert not_a_terminal is None
+
+
+def test_named_database_from_the_settings(
+    backend: Any, schema: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _seeded(backend, schema)
+    monkeypatch.setenv("BATTERIES_DATABASES__REPORTING__URL", url)
+    result = runner.invoke(app, ["dump", "org", "--database", "reporting", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    assert [r["pk"] for r in json.loads(result.stdout)] == [1, 2]
+    unknown = runner.invoke(app, ["dump", "--database", "nope"])
+    assert unknown.exit_code == 1
+    assert "No database named 'nope'" in unknown.stderr

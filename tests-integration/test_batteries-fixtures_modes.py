@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, insert, select
+from sqlmodel import Field
 
 from batteries_fixtures import (
     DuplicateRecordError,
@@ -18,7 +19,7 @@ from batteries_fixtures import (
     dump,
     load,
 )
-from batteries_models import Database
+from batteries_models import BaseModel, Database, IntIDMixin, TimestampMixin
 
 HERE = Path(__file__).parent
 CYCLE_TABLES = ["category", "member", "member_category", "team"]
@@ -217,3 +218,31 @@ def test_a_sqlite_dump_loads_into_postgresql_and_dumps_the_same_bytes(
             await lite.dispose()
 
     asyncio.run(scenario())
+
+
+class Folder(BaseModel, IntIDMixin, TimestampMixin, table=True):
+    """A SQLModel table: aware UTCDateTime columns, an onupdate, and a self reference."""
+
+    __tablename__ = "fx_folder"
+    name: str
+    parent_id: int | None = Field(default=None, foreign_key="fx_folder.id")
+
+
+async def test_sqlmodel_timestamps_survive_the_cycle_breaking_update(
+    database: Database, tmp_path: Path
+) -> None:
+    async with database.connect() as connection:
+        await connection.run_sync(Folder.__table__.create)  # type: ignore[attr-defined]
+    async with database.session() as session:
+        root = Folder(name="root")
+        session.add(root)
+        await session.flush()
+        session.add(Folder(name="child", parent_id=root.id))
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    await dump(database, first, models=[Folder])
+    async with database.connect() as connection:
+        await connection.execute(Folder.__table__.delete())  # type: ignore[attr-defined]
+    await load(database, first, models=[Folder])
+    await dump(database, second, models=[Folder])
+    assert second.read_bytes() == first.read_bytes()
+    assert '"created_at": "20' in first.read_text(encoding="utf-8")

@@ -461,12 +461,16 @@ class _Writer:
             await self._resolve_refs(connection, info, batch, keys)
             await self._check_references(connection, info, batch, skip=set(), only=set(keys))
             for group_keys, group in _runs(batch, lambda r: tuple(sorted(r.later))):
+                assignments: dict[Any, Any] = {
+                    k: bindparam(f"_v_{k}", type_=info.table.c[k].type) for k in group_keys
+                }
+                # Keep the fixture's values in columns such as updated_at: an UPDATE would
+                # otherwise fire their onupdate and change the row the fixture describes.
+                assignments.update({c.key: c for c in info.table.columns if c.onupdate is not None})
                 stmt = (
                     update(info.table)
                     .where(*(info.table.c[k] == bindparam(f"_pk_{k}") for k in pk_keys))
-                    .values(
-                        {k: bindparam(f"_v_{k}", type_=info.table.c[k].type) for k in group_keys}
-                    )
+                    .values(assignments)
                 )
                 params = [
                     {
