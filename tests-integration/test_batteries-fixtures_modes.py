@@ -246,3 +246,34 @@ async def test_sqlmodel_timestamps_survive_the_cycle_breaking_update(
     await dump(database, second, models=[Folder])
     assert second.read_bytes() == first.read_bytes()
     assert '"created_at": "20' in first.read_text(encoding="utf-8")
+
+
+async def test_natural_keys_resolve_rows_defined_later_and_in_other_files(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    projects, orgs = tmp_path / "projects.json", tmp_path / "orgs.jsonl"
+    projects.write_text(
+        json.dumps(
+            [
+                {"table": "project", "fields": {"org_id": ["acme"], "code": "web"}},
+                {
+                    "table": "team",
+                    "pk": 1,
+                    "fields": {"name": "red", "project_id": [["acme"], "web"]},
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    orgs.write_text(
+        '{"table": "org", "fields": {"slug": "acme", "name": "Acme"}}\n', encoding="utf-8"
+    )
+    report = await load(database, [projects, orgs], models=schema.MODELS)
+    assert report.inserted == 3
+    written = json.loads(await _text(database, schema, tables=["team"], natural_foreign=True))
+    assert written[0]["fields"]["project_id"] == [["acme"], "web"]
+    duplicate = tmp_path / "again.jsonl"
+    duplicate.write_text(orgs.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(DuplicateRecordError, match=r"org' natural key \['acme'\] appears twice"):
+        await load(database, [orgs, duplicate], models=schema.MODELS)

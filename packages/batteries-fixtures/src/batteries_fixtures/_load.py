@@ -225,7 +225,7 @@ def _read_all(
                 previous = bucket.keys.get(key)
                 if previous is not None:
                     msg = (
-                        f"{row.where()}: table {info.name!r} key {_show_key(key)} appears twice "
+                        f"{row.where()}: table {info.name!r} {_show_key(key)} appears twice "
                         f"(first in {previous.where()}); remove one of them"
                     )
                     raise DuplicateRecordError(msg, path=path, record=row.index, table=info.name)
@@ -238,10 +238,9 @@ def _read_all(
 
 def _show_key(key: tuple[str, tuple[Any, ...]]) -> str:
     kind, value = key
-    shown: Any = value
-    if len(value) == 1:
-        shown = value[0]
-    return f"{'natural key ' if kind == 'natural' else ''}{shown!r}"
+    if kind == "natural":
+        return f"natural key {list(value)!r}"
+    return f"key {value[0]!r}" if len(value) == 1 else f"key {value!r}"
 
 
 def _row_key(row: _Row, info: TableInfo) -> tuple[str, tuple[Any, ...]]:
@@ -665,7 +664,7 @@ class _Writer:
         if self.mode == "append" and row is not None:
             shown = _show_key(("pk", tuple(row.values[c.key] for c in columns)))
             msg = (
-                f"{row.where()}: table {info.name!r} key {shown} already exists; --append only "
+                f"{row.where()}: table {info.name!r} {shown} already exists; --append only "
                 "inserts (drop --append to update existing rows)"
             )
             raise DuplicateRecordError(msg, path=row.path, record=row.index, table=info.name)
