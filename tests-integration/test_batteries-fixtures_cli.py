@@ -196,3 +196,13 @@ def test_named_database_from_the_settings(
     unknown = runner.invoke(app, ["dump", "--database", "nope"])
     assert unknown.exit_code == 1
     assert "No database named 'nope'" in unknown.stderr
+
+
+def test_sync_wrappers_for_scripts(backend: Any, schema: ModuleType, tmp_path: Path) -> None:
+    from batteries_fixtures import dump_sync, load_sync
+
+    url = _seeded(backend, schema)
+    path = tmp_path / "orgs.json"
+    assert dump_sync(url, path, tables=["org"], models=schema.MODELS).tables == {"org": 2}
+    report = load_sync(url, path, models=schema.MODELS, mode="merge")
+    assert (report.inserted, report.updated) == (0, 2)

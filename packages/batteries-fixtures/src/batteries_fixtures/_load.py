@@ -147,14 +147,16 @@ class _NaturalRef:
     frozen: Hashable
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
+    """One converted record; slots because a load holds one per record."""
+
     values: dict[str, Any]
     path: str
     index: int
     has_pk: bool
     exists: bool = False
-    later: dict[str, Any] = field(default_factory=dict)
+    later: dict[str, Any] | None = None
 
     def where(self) -> str:
         return f"{self.path} record {self.index}"
@@ -434,6 +436,8 @@ class _Writer:
             for row in batch:
                 for key in broken:
                     if key in row.values and row.values[key] is not None:
+                        if row.later is None:
+                            row.later = {}
                         row.later[key] = row.values[key]
                         row.values[key] = None
             await self._mark_existing(connection, info, batch)
@@ -454,12 +458,13 @@ class _Writer:
         pk_keys = [c.key for c in info.pk]
         for start in range(0, len(pending), _BATCH):
             batch = pending[start : start + _BATCH]
-            for row in batch:
-                row.values.update(row.later)
-            keys = sorted({k for row in batch for k in row.later})
+            later = [row.later or {} for row in batch]
+            for row, values in zip(batch, later, strict=True):
+                row.values.update(values)
+            keys = sorted({k for values in later for k in values})
             await self._resolve_refs(connection, info, batch, keys)
             await self._check_references(connection, info, batch, skip=set(), only=set(keys))
-            for group_keys, group in _runs(batch, lambda r: tuple(sorted(r.later))):
+            for group_keys, group in _runs(batch, lambda r: tuple(sorted(r.later or {}))):
                 assignments: dict[Any, Any] = {
                     k: bindparam(f"_v_{k}", type_=info.table.c[k].type) for k in group_keys
                 }
