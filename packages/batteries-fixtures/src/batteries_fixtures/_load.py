@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from sqlalchemy import (
+    ARRAY,
     ForeignKeyConstraint,
     Integer,
+    any_,
     bindparam,
     insert,
     select,
@@ -423,15 +425,14 @@ class _Writer:
         counts = self.report.tables[info.name]
         broken = self.broken.get(info.name, set())
         total = len(bucket.rows)
-        if self.progress is not None:
-            self.progress(info.name, 0, total)
-        for start in range(0, total, _BATCH):
-            batch = bucket.rows[start : start + _BATCH]
+        batches = [bucket.rows[i : i + _BATCH] for i in range(0, total, _BATCH)]
+        # Every lookup in the table being written happens before its first insert: PostgreSQL
+        # has no statistics on rows inserted in this transaction and would scan them per batch.
+        for batch in batches:
             refs = [k for k in info.references if k not in broken]
             await self._resolve_refs(connection, info, batch, refs)
-            await self._check_references(
-                connection, info, batch, skip=broken | self.deferred.get(info.name, set())
-            )
+            skip = broken | self.deferred.get(info.name, set())
+            await self._check_references(connection, info, batch, skip=skip)
             await self._resolve_own_keys(connection, info, batch)
             for row in batch:
                 for key in broken:
@@ -441,14 +442,19 @@ class _Writer:
                         row.later[key] = row.values[key]
                         row.values[key] = None
             await self._mark_existing(connection, info, batch)
+        if self.progress is not None:
+            self.progress(info.name, 0, total)
+        done = 0
+        for batch in batches:
             await self._insert(connection, info, batch)
             for row in batch:
                 if row.exists:
                     counts.updated += 1
                 else:
                     counts.inserted += 1
+            done += len(batch)
             if self.progress is not None:
-                self.progress(info.name, min(start + _BATCH, total), total)
+                self.progress(info.name, done, total)
 
     async def _write_later(self, connection: AsyncConnection, bucket: _TableRows) -> None:
         info = bucket.info
@@ -565,7 +571,7 @@ class _Writer:
         for start in range(0, len(usable), _LOOKUP_BATCH):
             chunk = usable[start : start + _LOOKUP_BATCH]
             if len(columns) == 1:
-                condition = columns[0].in_([k[0] for k in chunk])
+                condition = self._among(columns[0], [k[0] for k in chunk])
             else:
                 condition = tuple_(*columns).in_(chunk)
             result = await connection.execute(select(pk, *columns).where(condition))
@@ -631,7 +637,9 @@ class _Writer:
             ordered = list(values)
             for start in range(0, len(ordered), _LOOKUP_BATCH):
                 chunk = ordered[start : start + _LOOKUP_BATCH]
-                result = await connection.execute(select(referred).where(referred.in_(chunk)))
+                result = await connection.execute(
+                    select(referred).where(self._among(referred, chunk))
+                )
                 present.update(result.scalars())
             missing = values - present
             if not missing:
@@ -644,6 +652,15 @@ class _Writer:
             raise UnresolvedReferenceError(
                 msg, path=row.path, record=row.index, table=info.name, field=key
             )
+
+    def _among(self, column: Any, values: list[Any]) -> Any:
+        """``column IN values``: on PostgreSQL one array parameter (``= ANY``).
+
+        The statement is then the same for every batch, so the server prepares it once.
+        """
+        if self.schema.dialect.name == "postgresql":
+            return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+        return column.in_(values)
 
     async def _mark_existing(
         self, connection: AsyncConnection, info: TableInfo, batch: list[_Row]
@@ -658,7 +675,7 @@ class _Writer:
         for start in range(0, len(ordered), _LOOKUP_BATCH):
             chunk = ordered[start : start + _LOOKUP_BATCH]
             if len(columns) == 1:
-                condition = columns[0].in_([k[0] for k in chunk])
+                condition = self._among(columns[0], [k[0] for k in chunk])
             else:
                 condition = tuple_(*columns).in_(chunk)
             result = await connection.execute(select(*columns).where(condition))
@@ -714,9 +731,9 @@ class _Writer:
         if not hasattr(stmt, "on_conflict_do_update"):
             return stmt
         others = [k for k in columns if k not in pk_keys]
+        excluded = stmt.excluded
         if not others:
             return stmt.on_conflict_do_nothing(index_elements=pk_keys)
-        excluded = stmt.excluded
         return stmt.on_conflict_do_update(
             index_elements=pk_keys, set_={k: excluded[k] for k in others}
         )
