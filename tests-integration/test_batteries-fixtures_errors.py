@@ -161,3 +161,10 @@ async def test_unreachable_database_masks_the_password(tmp_path: Path) -> None:
         await dump("postgresql://app:hunter2@127.0.0.1:1/app", tmp_path / "out.json")
     assert "hunter2" not in str(info.value)
     assert not (tmp_path / "out.json").exists()
+
+
+async def test_a_missing_file_is_reported_before_connecting(tmp_path: Path) -> None:
+    with pytest.raises(FixtureFileError, match="does not exist"):
+        await load("postgresql://app:hunter2@127.0.0.1:1/app", tmp_path / "nope.json")
+    with pytest.raises(ValueError, match="Unknown load mode 'replace'"):
+        await load("sqlite+aiosqlite://", [], mode="replace")  # type: ignore[arg-type]

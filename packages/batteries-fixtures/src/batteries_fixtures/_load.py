@@ -100,6 +100,13 @@ async def load(
         items = [sources]  # type: ignore[list-item]
     else:
         items = list(sources)
+    if mode not in ("merge", "append", "truncate"):
+        msg = f"Unknown load mode {mode!r}: use 'merge', 'append' or 'truncate'"
+        raise ValueError(msg)
+    for item in items:  # a typo in a path should not wait for a database connection
+        if isinstance(item, str | os.PathLike) and os.fspath(item) != "-":
+            with _open_source(item):
+                pass
     report = LoadReport(dry_run=dry_run, mode=mode)
     async with open_database(database) as db:
         async with db.connect() as probe:
