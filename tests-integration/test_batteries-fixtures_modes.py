@@ -10,11 +10,23 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    Interval,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
 from sqlmodel import Field
 
 from batteries_fixtures import (
     DuplicateRecordError,
+    FixtureSchemaError,
     ForeignKeyCycleError,
     dump,
     load,
@@ -277,3 +289,16 @@ async def test_natural_keys_resolve_rows_defined_later_and_in_other_files(
     duplicate.write_text(orgs.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(DuplicateRecordError, match=r"org' natural key \['acme'\] appears twice"):
         await load(database, [orgs, duplicate], models=schema.MODELS)
+
+
+async def test_a_column_type_without_codec_only_blocks_its_own_table(
+    database: Database, tmp_path: Path
+) -> None:
+    metadata = MetaData()
+    Table("plain", metadata, Column("id", Integer, primary_key=True))
+    Table("timer", metadata, Column("id", Integer, primary_key=True), Column("span", Interval))
+    await database.create_all(metadata)
+    report = await dump(database, tmp_path / "plain.json", models=metadata, exclude=["timer"])
+    assert report.tables == {"plain": 0}
+    with pytest.raises(FixtureSchemaError, match=r"timer\.span cannot be written .*exclude table"):
+        await dump(database, tmp_path / "all.json", models=metadata)

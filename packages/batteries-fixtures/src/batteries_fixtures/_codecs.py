@@ -80,7 +80,26 @@ def codec_for(column: Column[Any], dialect: Dialect) -> Codec:
     Raises:
         TypeError: The column type has no codec; the message names it.
     """
+    _check_python_type(column.type, dialect)
     return _codec_for_type(resolve_type(column.type, dialect), dialect)
+
+
+def _check_python_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> None:
+    """Refuse a decorator whose Python values differ from its storage type's.
+
+    ``Interval`` is stored as a datetime on SQLite: the storage codec would misread it.
+    Decorators that do not say (``python_type`` is ``object``) are trusted.
+    """
+    if not isinstance(type_, sqltypes.TypeDecorator):
+        return
+    try:
+        outer = type_.python_type
+        inner = resolve_type(type_, dialect).python_type
+    except NotImplementedError:
+        return
+    if outer is not object and outer is not inner:
+        msg = f"no fixture codec for column type {type_!r} (Python values are {outer.__name__})"
+        raise TypeError(msg)
 
 
 def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:

@@ -160,7 +160,10 @@ def _select(schema: Schema, tables: Sequence[str], exclude: Sequence[str]) -> li
             msg = f"Unknown table {name!r}: the database has {known}"
             raise FixtureSchemaError(msg, table=name)
     chosen = list(tables) if tables else list(schema.tables)
-    return [t for t in chosen if t not in set(exclude)]
+    chosen = [t for t in chosen if t not in set(exclude)]
+    for name in chosen:
+        schema.tables[name].check_supported()
+    return chosen
 
 
 def _order_by(info: TableInfo, dialect: Dialect) -> list[ColumnElement[Any]]:

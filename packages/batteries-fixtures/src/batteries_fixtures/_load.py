@@ -230,7 +230,10 @@ def _read_all(
                     raise FixtureSchemaError(
                         msg, path=path, record=record.index, table=record.table
                     )
-                bucket = tables.setdefault(info.name, _TableRows(info))
+                bucket = tables.get(info.name)
+                if bucket is None:
+                    info.check_supported()
+                    bucket = tables[info.name] = _TableRows(info)
                 row = _convert(record, info, schema, ignore_unknown=ignore_unknown)
                 key = _row_key(row, info)
                 previous = bucket.keys.get(key)

@@ -37,6 +37,7 @@ class TableInfo:
         codecs: The codec of each column, by column key.
         references: For one-column foreign keys to a one-column primary key, the referenced
             table name by column key.
+        unsupported: Columns whose type has no codec, with the reason.
     """
 
     table: Table
@@ -45,6 +46,16 @@ class TableInfo:
     natural_key: tuple[str, ...] | None
     codecs: dict[str, Codec]
     references: dict[str, str] = field(default_factory=dict)
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+    def check_supported(self) -> None:
+        """Raise ``FixtureSchemaError`` when a column type has no fixture codec."""
+        for key, reason in self.unsupported.items():
+            msg = (
+                f"Column {self.name}.{key} cannot be written to or read from a fixture: "
+                f"{reason}; exclude table {self.name!r}"
+            )
+            raise FixtureSchemaError(msg, table=self.name, field=key)
 
     @cached_property
     def pk_keys(self) -> list[str]:
@@ -201,12 +212,13 @@ def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect
                 )
                 raise FixtureSchemaError(msg, table=table.fullname, field=key)
     codecs: dict[str, Codec] = {}
+    unsupported: dict[str, str] = {}
     for column in table.columns:
         try:
             codecs[column.key] = codec_for(column, dialect)
         except TypeError as exc:
-            msg = f"Column {table.fullname}.{column.key} cannot be written to a fixture: {exc}"
-            raise FixtureSchemaError(msg, table=table.fullname, field=column.key) from exc
+            # Only a problem if this table is dumped or loaded: other tables must still work.
+            unsupported[column.key] = str(exc)
     references: dict[str, str] = {}
     for fk in table.foreign_key_constraints:
         # Natural keys stand in for a primary key: only one-column FKs to one can use them.
@@ -220,4 +232,5 @@ def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect
         natural_key=natural_key,
         codecs=codecs,
         references=references,
+        unsupported=unsupported,
     )
