@@ -206,3 +206,22 @@ def test_sync_wrappers_for_scripts(backend: Any, schema: ModuleType, tmp_path: P
     assert dump_sync(url, path, tables=["org"], models=schema.MODELS).tables == {"org": 2}
     report = load_sync(url, path, models=schema.MODELS, mode="merge")
     assert (report.inserted, report.updated) == (0, 2)
+
+
+def test_nothing_else_given_with_settings_and_tool_batteries(
+    backend: Any, schema: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = _seeded(backend, schema)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.batteries]\nmodels = "fixtures_schema"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    dumped = runner.invoke(app, ["dump", "-o", "fixtures.json", "--natural-foreign"])
+    assert dumped.exit_code == 0, dumped.stderr
+    records = json.loads((tmp_path / "fixtures.json").read_text(encoding="utf-8"))
+    member = next(r for r in records if r["table"] == "member")
+    assert member["fields"]["org_id"] == ["acme"]  # natural keys come from the models module
+    loaded = runner.invoke(app, ["load", "fixtures.json"])
+    assert loaded.exit_code == 0, loaded.stderr
+    assert "0 inserted" in loaded.stderr
