@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    event,
     func,
     insert,
     select,
@@ -302,3 +303,35 @@ async def test_a_column_type_without_codec_only_blocks_its_own_table(
     assert report.tables == {"plain": 0}
     with pytest.raises(FixtureSchemaError, match=r"timer\.span cannot be written .*exclude table"):
         await dump(database, tmp_path / "all.json", models=metadata)
+
+
+async def test_loading_runs_a_few_statements_per_batch_not_per_row(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    path = tmp_path / "many.jsonl"
+    orgs = [
+        {"table": "org", "pk": i, "fields": {"slug": f"o{i}", "name": "x"}} for i in range(1, 6)
+    ]
+    cats = [
+        {
+            "table": "category",
+            "pk": f"c{i:05d}",
+            "fields": {"parent_slug": f"c{i - 1:05d}" if i else None},
+        }
+        for i in range(2500)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in orgs + cats), encoding="utf-8")
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        report = await load(database, path, models=schema.MODELS)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert report.inserted == 2505
+    # 3 batches of the self-referencing table: inserts, lookups and the parent UPDATEs
+    assert len(statements) < 40, statements[:50]
