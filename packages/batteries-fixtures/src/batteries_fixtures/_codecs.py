@@ -143,6 +143,10 @@ def _identity(value: Any) -> Any:
 
 
 def _expect(value: Any, kinds: type | tuple[type, ...], what: str) -> None:
+    # Parsed JSON holds exact builtins: the fast path is one identity test per value.
+    kind = type(value)
+    if kind is kinds or (type(kinds) is tuple and kind in kinds):
+        return
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
         msg = f"expected {what}, got {_describe(value)}"
         raise TypeError(msg)
