@@ -718,7 +718,9 @@ class _Writer:
                     row.values[pk_keys[0]] = returned[0]
                     row.has_pk = True
                 continue
-            if self.mode == "merge":
+            # Keys were looked up in this transaction: only groups with existing rows need the
+            # upsert (a row inserted meanwhile by another session fails as a unique violation).
+            if self.mode == "merge" and any(row.exists for row in group):
                 stmt = self._upsert(stmt, table, pk_keys, columns)
             await connection.execute(stmt, params)
 
