@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
 import sys
@@ -111,7 +112,10 @@ async def load(
     async with open_database(database) as db:
         async with db.connect() as probe:
             schema = await load_schema(probe, models)
-        rows = _read_all(items, schema, ignore_unknown=ignore_unknown, report=report)
+        # Parsing is CPU and file work: a thread keeps the caller's event loop responsive.
+        rows = await asyncio.to_thread(
+            _read_all, items, schema, ignore_unknown=ignore_unknown, report=report
+        )
         plan = plan_load(
             list(rows), schema.edges(list(rows)), can_defer_all=schema.dialect.name == "sqlite"
         )
