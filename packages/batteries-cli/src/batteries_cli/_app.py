@@ -7,6 +7,7 @@ from importlib.metadata import version as installed_version
 
 import typer
 
+from batteries_fixtures.cli import app as fixtures_app
 from batteries_migrate.cli import app as db_app
 
 __all__ = ["app"]
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(fixtures_app, name="fixtures")
 
 _DISTRIBUTIONS = (
     "fastapi-batteries",

@@ -1,0 +1,331 @@
+"""Dump tables to a fixture, in one snapshot transaction, streaming row by row."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import types as sqltypes
+from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from batteries_fixtures._codecs import resolve_type
+from batteries_fixtures._formats import Format, RecordWriter, format_from_name
+from batteries_fixtures._graph import sort_tables
+from batteries_fixtures._reports import DumpReport
+from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
+from batteries_fixtures._target import Progress, open_database
+from batteries_fixtures.exceptions import (
+    FixtureFileError,
+    FixtureSchemaError,
+    UnresolvedReferenceError,
+)
+from batteries_models import Database
+
+__all__ = ["dump"]
+
+Output = str | os.PathLike[str] | IO[str] | None
+
+
+async def dump(
+    database: Database | str | URL,
+    output: Output = None,
+    *,
+    tables: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    format: Format | None = None,
+    indent: int | None = None,
+    natural_foreign: bool = False,
+    natural_primary: bool = False,
+    models: Models = None,
+    progress: Progress | None = None,
+) -> DumpReport:
+    """Dump tables of ``database`` to a JSON or JSONL fixture.
+
+    Rows are read in one snapshot transaction (REPEATABLE READ on PostgreSQL), tables in
+    foreign-key order (ties by name), rows by primary key, so the same data always gives the
+    same bytes.
+
+    Args:
+        database: A :class:`~batteries_models.Database` or a database URL.
+        output: A path, ``"-"`` or ``None`` for stdout, or a text stream. A path is written
+            to a temporary file first and renamed, so a failed dump leaves no partial file.
+        tables: Tables to dump (default: every table).
+        exclude: Tables to leave out.
+        format: ``"json"`` or ``"jsonl"``; from the output's extension when not given.
+        indent: Indent JSON records by this many spaces (one record per line otherwise).
+        natural_foreign: Write foreign keys to tables with a natural key as that natural key.
+        natural_primary: Omit surrogate primary keys of tables with a natural key (implies
+            ``natural_foreign``, or the rows pointing at them could not be loaded).
+        models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        progress: Called as rows are written, per table.
+
+    Returns:
+        The rows written per table.
+
+    Raises:
+        FixtureSchemaError: An unknown table was named, or a model's table is missing.
+        DatabaseUnreachableError: The database cannot be reached (password masked).
+    """
+    started = time.perf_counter()
+    natural_foreign = natural_foreign or natural_primary
+    name = _output_name(output)
+    fmt: Format = format or format_from_name(name if name != "-" else None)
+    report = DumpReport(output=name, format=fmt)
+    async with open_database(database) as db:
+        await db.ping()
+        async with db.engine.connect() as raw:
+            connection = raw
+            if db.dialect_name == "postgresql":
+                connection = await raw.execution_options(isolation_level="REPEATABLE READ")
+            async with connection.begin():
+                schema = await load_schema(connection, models)
+                chosen = _select(schema, tables, exclude)
+                order = sort_tables(chosen, schema.edges(chosen))
+                keys = _NaturalKeys(schema) if natural_foreign else None
+                if keys is not None:
+                    await keys.prepare(connection, order)
+                with _open_output(output) as stream:
+                    writer = RecordWriter(stream, fmt, indent)
+                    for table in order:
+                        report.tables[table] = await _dump_table(
+                            connection,
+                            schema,
+                            schema.tables[table],
+                            writer,
+                            keys=keys,
+                            natural_primary=natural_primary,
+                            progress=progress,
+                        )
+                    writer.close()
+    report.duration = time.perf_counter() - started
+    return report
+
+
+def _output_name(output: Output) -> str:
+    if output is None or output == "-":
+        return "-"
+    if isinstance(output, str | os.PathLike):
+        return os.fspath(output)
+    return str(getattr(output, "name", "-"))
+
+
+class _open_output:
+    """A text stream for ``output``: stdout, the caller's stream, or an atomically renamed file."""
+
+    def __init__(self, output: Output) -> None:
+        self._output = output
+        self._temp: Path | None = None
+        self._target: Path | None = None
+        self._stream: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        output = self._output
+        if output is None or output == "-":
+            return sys.stdout
+        if not isinstance(output, str | os.PathLike):
+            return output
+        self._target = Path(output)
+        try:
+            handle, temp = tempfile.mkstemp(
+                prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent
+            )
+        except OSError as exc:
+            msg = f"Cannot write {self._target}: {exc.strerror}; check that the folder is writable"
+            raise FixtureFileError(msg, path=str(self._target)) from exc
+        self._temp = Path(temp)
+        self._stream = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
+        return self._stream
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._stream is None or self._temp is None or self._target is None:
+            return
+        self._stream.close()
+        if exc_type is None:
+            self._temp.replace(self._target)
+        else:
+            self._temp.unlink(missing_ok=True)
+
+
+def _select(schema: Schema, tables: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    for name in (*tables, *exclude):
+        if name not in schema.tables:
+            known = ", ".join(sorted(schema.tables)) or "none"
+            msg = f"Unknown table {name!r}: the database has {known}"
+            raise FixtureSchemaError(msg, table=name)
+    chosen = list(tables) if tables else list(schema.tables)
+    chosen = [t for t in chosen if t not in set(exclude)]
+    for name in chosen:
+        schema.tables[name].check_supported()
+    return chosen
+
+
+def _order_by(info: TableInfo, dialect: Dialect) -> list[ColumnElement[Any]]:
+    if not info.pk:
+        msg = f"Table {info.name!r} has no primary key: fixtures need one to order and load rows"
+        raise FixtureSchemaError(msg, table=info.name)
+    clauses: list[ColumnElement[Any]] = []
+    for column in info.pk:
+        resolved = resolve_type(column.type, dialect)
+        if dialect.name == "postgresql" and isinstance(resolved, sqltypes.String):
+            # Byte order, as SQLite sorts: dumps of either database give the same bytes.
+            clauses.append(column.collate("C"))
+        else:
+            clauses.append(column)
+    return clauses
+
+
+async def _dump_table(
+    connection: AsyncConnection,
+    schema: Schema,
+    info: TableInfo,
+    writer: RecordWriter,
+    *,
+    keys: _NaturalKeys | None,
+    natural_primary: bool,
+    progress: Progress | None,
+) -> int:
+    table = info.table
+    columns = list(table.columns)
+    pk_keys = info.pk_keys
+    omit_pk = natural_primary and info.surrogate_pk
+    json_columns = [c for c in columns if info.codecs[c.key].is_json]
+    flags = [c.is_(None).label(f"_isnull_{i}") for i, c in enumerate(json_columns)]
+    stmt = select(*columns, *flags).order_by(*_order_by(info, schema.dialect))
+    total = 0
+    if progress is not None:
+        total = int(
+            (await connection.execute(select(func.count()).select_from(table))).scalar_one()
+        )
+        progress(info.name, 0, total)
+    positions = {c.key: i for i, c in enumerate(columns)}
+    null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
+    natural_refs: dict[str, str] = {}
+    if keys is not None:
+        natural_refs = {
+            c.key: info.references[c.key]
+            for c in columns
+            if c.key in info.references and keys.has(info.references[c.key])
+        }
+    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode).
+    plan = [
+        (
+            c.key,
+            positions[c.key],
+            null_flags.get(c.key),
+            natural_refs.get(c.key),
+            info.codecs[c.key].encode,
+        )
+        for c in columns
+        if c.key not in pk_keys
+    ]
+    pk_plan = [(k, positions[k], info.codecs[k].encode) for k in pk_keys]
+    single_pk = len(pk_plan) == 1
+
+    def encode(row: Any) -> dict[str, Any]:
+        record: dict[str, Any] = {"table": info.name}
+        if not omit_pk:
+            if single_pk:
+                _, position, encode_pk = pk_plan[0]
+                record["pk"] = encode_pk(row[position])
+            else:
+                record["pk"] = {k: enc(row[position]) for k, position, enc in pk_plan}
+        fields: dict[str, Any] = {}
+        for key, position, flag, natural, encode_value in plan:
+            value = row[position]
+            if flag is not None:
+                fields[key] = None if row[flag] else encode_value(value)
+            elif value is None:
+                fields[key] = None
+            elif natural is not None and keys is not None:
+                fields[key] = keys.lookup(natural, value, info.name, key)
+            else:
+                fields[key] = encode_value(value)
+        record["fields"] = fields
+        return record
+
+    count = 0
+    result = await connection.stream(stmt)
+    async for partition in result.partitions(_PARTITION):
+        for row in partition:
+            writer.write(encode(row))
+        count += len(partition)
+        if progress is not None:
+            progress(info.name, count, max(total, count))
+    if progress is not None:
+        progress(info.name, count, max(total, count))
+    return count
+
+
+_PARTITION = 1000
+"""Rows fetched per round trip while dumping."""
+
+
+class _NaturalKeys:
+    """Natural key of every row of the tables that declare one, by primary key, for a dump."""
+
+    def __init__(self, schema: Schema) -> None:
+        self._schema = schema
+        self._maps: dict[str, dict[Any, list[Any]]] = {}
+
+    def has(self, table: str) -> bool:
+        info = self._schema.tables.get(table)
+        return info is not None and info.natural_key is not None and len(info.pk) == 1
+
+    async def prepare(self, connection: AsyncConnection, order: Iterable[str]) -> None:
+        needed: set[str] = set()
+        for name in order:
+            info = self._schema.tables[name]
+            needed.update(t for t in info.references.values() if self.has(t))
+            if self.has(name):
+                needed.add(name)
+        for name in sort_tables(needed | self._nested(needed), self._schema.edges()):
+            await self._load(connection, name)
+
+    def _nested(self, tables: set[str]) -> set[str]:
+        found: set[str] = set()
+        pending = list(tables)
+        while pending:
+            info = self._schema.tables[pending.pop()]
+            for key in info.natural_key or ():
+                target = info.references.get(key)
+                if target is not None and self.has(target) and target not in found | tables:
+                    found.add(target)
+                    pending.append(target)
+        return found
+
+    async def _load(self, connection: AsyncConnection, name: str) -> None:
+        info = self._schema.tables[name]
+        assert info.natural_key is not None
+        pk = info.pk[0]
+        columns = [info.table.c[k] for k in info.natural_key]
+        mapping: dict[Any, list[Any]] = {}
+        result = await connection.stream(select(pk, *columns))
+        async for row in result:
+            parts: list[Any] = []
+            for column, value in zip(columns, row[1:], strict=True):
+                target = info.references.get(column.key)
+                if value is None:
+                    parts.append(None)
+                elif target is not None and target != name and target in self._maps:
+                    parts.append(self.lookup(target, value, name, column.key))
+                else:
+                    parts.append(info.codecs[column.key].encode(value))
+            mapping[row[0]] = parts
+        self._maps[name] = mapping
+
+    def lookup(self, table: str, value: Any, child: str, field: str) -> list[Any]:
+        try:
+            return self._maps[table][value]
+        except KeyError:
+            msg = (
+                f"Table {child!r} field {field!r} points at {table} {value!r}, which does not "
+                "exist: the database has a dangling foreign key"
+            )
+            raise UnresolvedReferenceError(msg, table=child, field=field) from None

@@ -1,0 +1,322 @@
+"""Fixture files: a streaming writer and a streaming reader for JSON lists and JSONL."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Literal
+
+from batteries_fixtures.exceptions import FixtureFileError, FixtureFormatError
+
+__all__ = ["Format", "RawRecord", "RecordWriter", "format_from_name", "read_records"]
+
+Format = Literal["json", "jsonl"]
+
+_CHUNK = 1 << 20
+_TRIM_AT = 1 << 16
+_RECORD_KEYS = frozenset({"table", "pk", "fields"})
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def format_from_name(name: str | None) -> Format:
+    """``jsonl`` for ``.jsonl``/``.ndjson`` names, ``json`` for everything else (and stdout)."""
+    if name and name.lower().endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    return "json"
+
+
+class RecordWriter:
+    """Write records one at a time, so a dump never holds a table in memory.
+
+    JSON output is a list with one record per line (or one indented record per block);
+    JSONL output is one record per line.
+    """
+
+    def __init__(self, stream: IO[str], fmt: Format, indent: int | None = None) -> None:
+        self._stream = stream
+        self._format = fmt
+        self._indent = indent
+        self._count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Write one record."""
+        if self._format == "jsonl":
+            self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            text = json.dumps(record, ensure_ascii=False, indent=self._indent)
+            self._stream.write(("[\n" if self._count == 0 else ",\n") + text)
+        self._count += 1
+
+    def close(self) -> None:
+        """Finish the document (the closing bracket of a JSON list)."""
+        if self._format == "json":
+            self._stream.write("[]\n" if self._count == 0 else "\n]\n")
+        self._stream.flush()
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One record as read from a file, checked for shape but not against the schema.
+
+    Attributes:
+        path: The file it came from (``"-"`` for stdin).
+        index: Its 0-based position in that file.
+        line: The 1-based line where it starts.
+        table: The ``table`` key.
+        pk: The ``pk`` key, or ``MISSING``.
+        fields: The ``fields`` object (empty when absent).
+    """
+
+    path: str
+    index: int
+    line: int
+    table: str
+    pk: Any
+    fields: dict[str, Any]
+
+
+MISSING: Any = object()
+
+
+def read_records(stream: IO[bytes], path: str) -> Iterator[RawRecord]:
+    """Parse records from a binary stream incrementally: JSON list or JSONL, sniffed.
+
+    UTF-8 with or without a BOM is read; UTF-16 is refused with a clear message.
+
+    Raises:
+        FixtureFileError: The file is not UTF-8.
+        FixtureFormatError: The file is empty, invalid, truncated, or a record is malformed.
+    """
+    reader = _TextReader(stream, path)
+    first = reader.first_significant()
+    if first is None:
+        msg = f"{path}: the file is empty; expected a JSON list of records or JSONL records"
+        raise FixtureFormatError(msg, path=path)
+    if first == "[":
+        yield from _read_json_list(reader, path)
+    else:
+        yield from _read_jsonl(reader, path)
+
+
+class _TextReader:
+    """UTF-8 text from a binary stream, chunk by chunk, with positions for messages."""
+
+    def __init__(self, stream: IO[bytes], path: str) -> None:
+        self._stream = stream
+        self._path = path
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._bytes_read = 0
+        self.buffer = ""
+        self.eof = False
+        self._first = True
+        # Lines and columns of the text already dropped from the buffer.
+        self._lines_before = 0
+        self._column_before = 0
+        # Newlines counted so far in the buffer, up to _cursor: positions cost O(distance).
+        self._cursor = 0
+        self._cursor_lines = 0
+        self._last_newline = -1
+
+    def more(self) -> bool:
+        """Append the next chunk to the buffer; False at end of file."""
+        if self.eof:
+            return False
+        data = self._stream.read(_CHUNK)
+        if self._first:
+            self._first = False
+            self._check_encoding(data)
+        final = not data
+        try:
+            text = self._decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            offset = self._bytes_read + exc.start
+            msg = f"{self._path}: not valid UTF-8 at byte {offset}; save the fixture as UTF-8"
+            raise FixtureFileError(msg, path=self._path) from exc
+        self._bytes_read += len(data)
+        if self._bytes_read == len(data) and text.startswith("\ufeff"):
+            text = text[1:]
+        self.buffer += text
+        if final:
+            self.eof = True
+        return bool(text) or not final
+
+    def _check_encoding(self, head: bytes) -> None:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:4]:
+            msg = (
+                f"{self._path}: the file is UTF-16 encoded (PowerShell's default); "
+                "save it as UTF-8, e.g. Out-File -Encoding utf8"
+            )
+            raise FixtureFileError(msg, path=self._path)
+
+    def first_significant(self) -> str | None:
+        while True:
+            stripped = self.buffer.lstrip()
+            if stripped:
+                return stripped[0]
+            if not self.more():
+                return None
+
+    def position(self, index: int) -> tuple[int, int]:
+        """The 1-based line and column of ``index`` in the buffer."""
+        if index < self._cursor:
+            self._cursor, self._cursor_lines, self._last_newline = 0, 0, -1
+        newlines = self.buffer.count("\n", self._cursor, index)
+        if newlines:
+            self._cursor_lines += newlines
+            self._last_newline = self.buffer.rfind("\n", self._cursor, index)
+        self._cursor = index
+        line = self._lines_before + self._cursor_lines + 1
+        if self._last_newline >= 0:
+            return line, index - self._last_newline
+        return line, self._column_before + index + 1
+
+    def drop(self, index: int) -> None:
+        """Forget the buffer before ``index``."""
+        line, column = self.position(index)
+        self._lines_before = line - 1
+        self._column_before = column - 1
+        self.buffer = self.buffer[index:]
+        self._cursor, self._cursor_lines, self._last_newline = 0, 0, -1
+
+
+_WHITESPACE = " \t\n\r"
+
+
+def _read_json_list(reader: _TextReader, path: str) -> Iterator[RawRecord]:
+    decoder = json.JSONDecoder()
+    index = 0
+    pos = _skip(reader, 0)
+    pos += 1  # the opening bracket, checked by the caller
+    expect_value = True
+    first = True
+    while True:
+        pos = _skip(reader, pos)
+        if pos >= len(reader.buffer):
+            line, column = reader.position(pos)
+            msg = (
+                f"{path}: the file ends after record {index - 1} without the closing ']' "
+                f"(line {line}); it looks truncated"
+            )
+            raise FixtureFormatError(msg, path=path, record=index, line=line, column=column)
+        char = reader.buffer[pos]
+        if char == "]" and (first or not expect_value):
+            end = _skip(reader, pos + 1)
+            if end < len(reader.buffer):
+                line, column = reader.position(end)
+                msg = (
+                    f"{path}: unexpected text after the closing ']' at line {line} column {column}"
+                )
+                raise FixtureFormatError(msg, path=path, line=line, column=column)
+            return
+        if not expect_value:
+            if char != ",":
+                line, column = reader.position(pos)
+                msg = (
+                    f"{path}: invalid JSON at line {line} column {column}: expected ',' or ']' "
+                    f"after record {index - 1}"
+                )
+                raise FixtureFormatError(msg, path=path, record=index, line=line, column=column)
+            pos += 1
+            expect_value = True
+            continue
+        line, column = reader.position(pos)
+        if char != "{":
+            msg = f"{path}: record {index} at line {line} column {column} is not a JSON object"
+            raise FixtureFormatError(msg, path=path, record=index, line=line, column=column)
+        while True:
+            try:
+                value, end = decoder.raw_decode(reader.buffer, pos)
+                break
+            except json.JSONDecodeError as exc:
+                if reader.more():
+                    continue
+                bad_line, bad_column = reader.position(exc.pos)
+                if exc.pos >= len(reader.buffer.rstrip()) or exc.msg.startswith("Unterminated"):
+                    msg = (
+                        f"{path}: the file ends inside record {index} (started at line {line}); "
+                        "it looks truncated"
+                    )
+                else:
+                    msg = (
+                        f"{path}: invalid JSON at line {bad_line} column {bad_column}: "
+                        f"{exc.msg} (in record {index})"
+                    )
+                raise FixtureFormatError(
+                    msg, path=path, record=index, line=bad_line, column=bad_column
+                ) from exc
+        yield _check_record(value, path, index, line)
+        index += 1
+        first = False
+        expect_value = False
+        pos = end
+        if pos > _TRIM_AT:
+            reader.drop(pos)
+            pos = 0
+
+
+def _skip(reader: _TextReader, pos: int) -> int:
+    while True:
+        buffer = reader.buffer
+        while pos < len(buffer) and buffer[pos] in _WHITESPACE:
+            pos += 1
+        if pos < len(buffer) or not reader.more():
+            return pos
+
+
+def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
+    line_number = 0
+    index = 0
+    start = 0
+    while True:
+        newline = reader.buffer.find("\n", start)
+        if newline < 0:
+            if start > _TRIM_AT or start == len(reader.buffer):
+                reader.buffer = reader.buffer[start:]
+                start = 0
+            if reader.more():
+                continue
+            if start >= len(reader.buffer):
+                return
+            newline = len(reader.buffer)
+        text = reader.buffer[start:newline]
+        start = newline + 1
+        line_number += 1
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = (
+                f"{path}: invalid JSON at line {line_number} column {exc.colno}: {exc.msg} "
+                f"(record {index}; JSONL needs one complete record per line)"
+            )
+            raise FixtureFormatError(
+                msg, path=path, record=index, line=line_number, column=exc.colno
+            ) from exc
+        if not isinstance(value, dict):
+            msg = f"{path}: line {line_number} (record {index}) is not a JSON object"
+            raise FixtureFormatError(msg, path=path, record=index, line=line_number, column=1)
+        yield _check_record(value, path, index, line_number)
+        index += 1
+
+
+def _check_record(value: Any, path: str, index: int, line: int) -> RawRecord:
+    where = f"{path}: record {index} (line {line})"
+    if not isinstance(value, dict):
+        msg = f"{where} is not a JSON object"
+        raise FixtureFormatError(msg, path=path, record=index, line=line)
+    unknown = sorted(set(value) - _RECORD_KEYS)
+    if unknown:
+        msg = f"{where} has unknown key {unknown[0]!r}; a record has 'table', 'pk' and 'fields'"
+        raise FixtureFormatError(msg, path=path, record=index, line=line)
+    table = value.get("table")
+    if not isinstance(table, str) or not table:
+        msg = f"{where} has no 'table' string"
+        raise FixtureFormatError(msg, path=path, record=index, line=line)
+    fields = value.get("fields", {})
+    if not isinstance(fields, dict):
+        msg = f"{where}: 'fields' of table {table!r} must be an object"
+        raise FixtureFormatError(msg, path=path, record=index, line=line, table=table)
+    return RawRecord(path, index, line, table, value.get("pk", MISSING), fields)

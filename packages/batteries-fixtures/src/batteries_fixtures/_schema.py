@@ -1,0 +1,236 @@
+"""The tables a dump or load works on: from models, a MetaData, or by reflecting the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Column, ForeignKeyConstraint, MetaData, Table, inspect
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from batteries_fixtures._codecs import Codec, codec_for
+from batteries_fixtures._graph import Edge
+from batteries_fixtures.exceptions import FixtureSchemaError
+
+__all__ = ["Models", "Schema", "TableInfo", "load_schema"]
+
+Models = str | MetaData | Iterable[type[Any] | Table] | None
+"""Where the tables come from: a models module path, a ``MetaData``, classes/``Table`` objects,
+or ``None`` to reflect the database."""
+
+# Bookkeeping tables of migration tools: never data to dump when reflecting.
+_REFLECTION_SKIPS = frozenset({"alembic_version"})
+
+
+@dataclass
+class TableInfo:
+    """One table and what fixtures need to know about it.
+
+    Attributes:
+        table: The SQLAlchemy table.
+        name: Its name in fixtures (``schema.name`` when in a schema).
+        pk: Its primary-key columns.
+        natural_key: Column keys of its natural key, when it declares one.
+        codecs: The codec of each column, by column key.
+        references: For one-column foreign keys to a one-column primary key, the referenced
+            table name by column key.
+        unsupported: Columns whose type has no codec, with the reason.
+    """
+
+    table: Table
+    name: str
+    pk: list[Column[Any]]
+    natural_key: tuple[str, ...] | None
+    codecs: dict[str, Codec]
+    references: dict[str, str] = field(default_factory=dict)
+    unsupported: dict[str, str] = field(default_factory=dict)
+
+    def check_supported(self) -> None:
+        """Raise ``FixtureSchemaError`` when a column type has no fixture codec."""
+        for key, reason in self.unsupported.items():
+            msg = (
+                f"Column {self.name}.{key} cannot be written to or read from a fixture: "
+                f"{reason}; exclude table {self.name!r}"
+            )
+            raise FixtureSchemaError(msg, table=self.name, field=key)
+
+    @cached_property
+    def pk_keys(self) -> list[str]:
+        """Keys of the primary-key columns, in order."""
+        return [c.key for c in self.pk]
+
+    @cached_property
+    def column_keys(self) -> frozenset[str]:
+        """Keys of every column."""
+        return frozenset(c.key for c in self.table.columns)
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        """Columns a record must give: NOT NULL and without any default."""
+        return tuple(
+            c.key
+            for c in self.table.columns
+            if not c.nullable and c.default is None and c.server_default is None
+        )
+
+    @cached_property
+    def generated_key(self) -> str | None:
+        """The autoincrement column, which a record may leave out when it has a natural key."""
+        column = self.table.autoincrement_column
+        return None if column is None else column.key
+
+    @property
+    def surrogate_pk(self) -> bool:
+        """The primary key can be left out (``--natural-primary``) and found again on load.
+
+        True when the table has a natural key, a one-column primary key outside it, and the
+        database or the column default can generate that key.
+        """
+        if self.natural_key is None or len(self.pk) != 1:
+            return False
+        column = self.pk[0]
+        if column.key in self.natural_key:
+            return False
+        generated = column is self.table.autoincrement_column
+        return generated or column.default is not None or column.server_default is not None
+
+
+@dataclass
+class Schema:
+    """The tables of one dump or load, by fixture name."""
+
+    tables: dict[str, TableInfo]
+    dialect: Dialect
+
+    def edges(self, names: Iterable[str] | None = None) -> list[Edge]:
+        """Foreign keys between the given tables (every table by default)."""
+        chosen = set(self.tables if names is None else names)
+        result: list[Edge] = []
+        for name in sorted(chosen):
+            info = self.tables[name]
+            for fk in sorted(info.table.foreign_key_constraints, key=_fk_sort_key):
+                parent = fk.referred_table.fullname
+                if parent not in chosen:
+                    continue
+                result.append(
+                    Edge(
+                        child=name,
+                        parent=parent,
+                        key=fk,
+                        nullable=all(c.nullable for c in fk.columns),
+                        deferrable=bool(fk.deferrable),
+                    )
+                )
+        return result
+
+
+def _fk_sort_key(fk: ForeignKeyConstraint) -> tuple[str, ...]:
+    return tuple(c.key for c in fk.columns)
+
+
+async def load_schema(connection: AsyncConnection, models: Models) -> Schema:
+    """Collect the tables of ``models`` (or reflect them) that exist in the database.
+
+    Raises:
+        FixtureSchemaError: A model's table does not exist in the database, or a natural key
+            names a column the table does not have.
+    """
+    dialect = connection.dialect
+    existing: set[str] = set(await connection.run_sync(_table_names))
+    natural: dict[str, tuple[str, ...]] = {}
+    if models is None:
+        metadata = MetaData()
+        await connection.run_sync(_reflect, metadata)
+        tables = [t for t in metadata.tables.values() if t.name not in _REFLECTION_SKIPS]
+    else:
+        tables, natural = _tables_of(models)
+        missing = sorted(t.fullname for t in tables if t.fullname not in existing)
+        if missing:
+            msg = (
+                f"Table {missing[0]!r} of the models does not exist in the database: "
+                "create it (run the migrations) or leave it out of the models"
+            )
+            raise FixtureSchemaError(msg, table=missing[0])
+    infos: dict[str, TableInfo] = {}
+    for table in tables:
+        infos[table.fullname] = _table_info(table, natural.get(table.fullname), dialect)
+    return Schema(tables=infos, dialect=dialect)
+
+
+def _table_names(sync: Connection) -> list[str]:
+    return list(inspect(sync).get_table_names())
+
+
+def _reflect(sync: Connection, metadata: MetaData) -> None:
+    metadata.reflect(bind=sync)
+
+
+def _tables_of(
+    models: str | MetaData | Iterable[type[Any] | Table],
+) -> tuple[list[Table], dict[str, tuple[str, ...]]]:
+    natural: dict[str, tuple[str, ...]] = {}
+    if isinstance(models, str):
+        from batteries_models import discover_models
+
+        found = discover_models(models)
+        for name, model in found.models.items():
+            key = getattr(model, "__natural_key__", None)
+            if key is not None:
+                natural[name] = tuple(key)
+        return list(found.tables.values()), natural
+    if isinstance(models, MetaData):
+        return list(models.tables.values()), natural
+    tables: list[Table] = []
+    for item in models:
+        if isinstance(item, Table):
+            tables.append(item)
+            continue
+        table = getattr(item, "__table__", None)
+        if not isinstance(table, Table):
+            msg = f"{item!r} is neither a table model nor a Table"
+            raise FixtureSchemaError(msg)
+        tables.append(table)
+        key = getattr(item, "__natural_key__", None)
+        if key is not None:
+            natural[table.fullname] = tuple(key)
+    return tables, natural
+
+
+def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect) -> TableInfo:
+    natural_key = declared
+    if natural_key is None and table.info.get("natural_key") is not None:
+        natural_key = tuple(table.info["natural_key"])
+    if natural_key is not None:
+        for key in natural_key:
+            if key not in table.c:
+                msg = (
+                    f"Natural key of table {table.fullname!r} names column {key!r}, which the "
+                    "table does not have: fix __natural_key__ or info['natural_key']"
+                )
+                raise FixtureSchemaError(msg, table=table.fullname, field=key)
+    codecs: dict[str, Codec] = {}
+    unsupported: dict[str, str] = {}
+    for column in table.columns:
+        try:
+            codecs[column.key] = codec_for(column, dialect)
+        except TypeError as exc:
+            # Only a problem if this table is dumped or loaded: other tables must still work.
+            unsupported[column.key] = str(exc)
+    references: dict[str, str] = {}
+    for fk in table.foreign_key_constraints:
+        # Natural keys stand in for a primary key: only one-column FKs to one can use them.
+        referred = fk.elements[0].column
+        if len(fk.columns) == 1 and list(referred.table.primary_key.columns) == [referred]:
+            references[next(iter(fk.columns)).key] = fk.referred_table.fullname
+    return TableInfo(
+        table=table,
+        name=table.fullname,
+        pk=list(table.primary_key.columns),
+        natural_key=natural_key,
+        codecs=codecs,
+        references=references,
+        unsupported=unsupported,
+    )

@@ -1,0 +1,262 @@
+"""The ``batteries-fixtures`` command line (mounted as ``fastapi-batteries fixtures``).
+
+Commands only parse options and call :func:`batteries_fixtures.dump` /
+:func:`batteries_fixtures.load`; errors become one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from batteries_models import Database
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="batteries-fixtures",
+    help="Dump a database to JSON/JSONL fixtures and load them back exactly.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class FixtureFormat(enum.StrEnum):
+    """File formats of ``--format``."""
+
+    json = "json"
+    jsonl = "jsonl"
+
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: the settings' database)."),
+]
+DatabaseName = Annotated[
+    str | None,
+    typer.Option("--database", help="Name of a database configured in the settings."),
+]
+ModelsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        help="Models module (default: [tool.batteries] models; reflect the database if unset).",
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print counts per table.")]
+
+
+@app.command()
+def dump(
+    tables: Annotated[
+        list[str] | None, typer.Argument(help="Tables to dump (default: every table).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", "-e", help="Table to leave out (repeatable).")
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")
+    ] = "-",
+    format: Annotated[
+        FixtureFormat | None,
+        typer.Option("--format", "-f", help="json or jsonl (default: from the file extension)."),
+    ] = None,
+    indent: Annotated[int | None, typer.Option(help="Indent JSON records.")] = None,
+    natural_foreign: Annotated[
+        bool, typer.Option("--natural-foreign", help="Write foreign keys as natural keys.")
+    ] = False,
+    natural_primary: Annotated[
+        bool,
+        typer.Option("--natural-primary", help="Omit surrogate keys of natural-key tables."),
+    ] = False,
+    database_url: DatabaseUrl = None,
+    database: DatabaseName = None,
+    models: ModelsOption = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Dump tables to a JSON or JSONL fixture (stdout by default)."""
+    from batteries_fixtures._dump import dump as dump_api
+
+    target, model_path = _target(database_url, database, models)
+    with _progress(quiet=quiet) as progress, _errors():
+        report = _run(
+            target,
+            dump_api(
+                target,
+                output,
+                tables=tables or (),
+                exclude=exclude or (),
+                format=format.value if format is not None else None,
+                indent=indent,
+                natural_foreign=natural_foreign,
+                natural_primary=natural_primary,
+                models=model_path,
+                progress=progress,
+            ),
+        )
+    if verbose and not quiet:
+        for table, rows in report.tables.items():
+            _say(f"  {table}: {rows} rows")
+    if not quiet:
+        _say(report.summary())
+
+
+@app.command()
+def load(
+    files: Annotated[list[str], typer.Argument(help="Fixture files; '-' reads stdin.")],
+    append: Annotated[
+        bool, typer.Option("--append", help="Insert only; an existing key is an error.")
+    ] = False,
+    truncate: Annotated[
+        bool,
+        typer.Option("--truncate", help="First delete every row of the fixture's tables."),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and report; write nothing.")
+    ] = False,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option("--ignore-unknown", help="Skip tables and fields the schema lacks."),
+    ] = False,
+    database_url: DatabaseUrl = None,
+    database: DatabaseName = None,
+    models: ModelsOption = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+) -> None:
+    """Load fixture files (merge by key by default) in one transaction."""
+    from batteries_fixtures._load import load as load_api
+
+    if append and truncate:
+        _fail("--append and --truncate cannot be used together: choose one mode")
+    mode: Literal["merge", "append", "truncate"] = (
+        "append" if append else "truncate" if truncate else "merge"
+    )
+    target, model_path = _target(database_url, database, models)
+    if truncate and not dry_run and not yes:
+        _confirm_truncate(target, files)
+    with _progress(quiet=quiet) as progress, _errors():
+        report = _run(
+            target,
+            load_api(
+                target,
+                files,
+                mode=mode,
+                dry_run=dry_run,
+                ignore_unknown=ignore_unknown,
+                models=model_path,
+                progress=progress,
+            ),
+        )
+    if verbose and not quiet:
+        for table, counts in report.tables.items():
+            _say(
+                f"  {table}: {counts.inserted} inserted, {counts.updated} updated, "
+                f"{counts.skipped} skipped"
+            )
+    if not quiet:
+        _say(report.summary())
+
+
+def main() -> None:
+    """Entry point of the ``batteries-fixtures`` command."""
+    app()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _run(database: Database, work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` in a new event loop, then close the engine's connections in that loop."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    from batteries_models import BatteriesError, mask_url
+
+    try:
+        yield
+    except BatteriesError as exc:
+        _fail(mask_url(str(exc)))
+
+
+def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
+    from batteries_models import BatteriesError, BatteriesSettings, Database
+
+    if url is not None and name is not None:
+        _fail("--database-url and --database cannot be used together: choose one")
+    try:
+        settings = BatteriesSettings()
+        if url is not None:
+            database = Database(url)
+        else:
+            database = Database.from_settings(
+                settings.database(name or "default"), name=name or "default"
+            )
+    except BatteriesError as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        _fail(f"Cannot read the settings: {str(exc).splitlines()[0]}")
+    return database, models if models is not None else settings.models
+
+
+def _confirm_truncate(database: Database, files: list[str]) -> None:
+    what = f"Delete every row of the tables in {', '.join(files)} from {database.masked_url}"
+    if not sys.stdin.isatty():
+        _fail(f"{what}? Refusing without --yes because stdin is not a terminal", code=2)
+    if not typer.confirm(f"{what}, then load?", default=False, err=True):
+        _fail("Aborted; nothing was changed", code=1)
+
+
+@contextmanager
+def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+
+        def update(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=total)
+            bar.update(tasks[table], completed=done, total=total)
+
+        yield update

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from batteries_fixtures import FixtureFileError, FixtureFormatError
+from batteries_fixtures._formats import RecordWriter, format_from_name, read_records
+
+RECORDS = [{"table": "t", "pk": i, "fields": {"name": f"n{i}", "s": "é\n"}} for i in range(5)]
+
+
+def write(fmt: str, records: list[dict[str, object]], indent: int | None = None) -> str:
+    buffer = io.StringIO()
+    writer = RecordWriter(buffer, fmt, indent)  # type: ignore[arg-type]
+    for record in records:
+        writer.write(record)
+    writer.close()
+    return buffer.getvalue()
+
+
+def read(text: str | bytes, chunk: int | None = None) -> list[dict[str, object]]:
+    data = text.encode() if isinstance(text, str) else text
+    return [
+        {"table": r.table, "pk": r.pk, "fields": r.fields}
+        for r in read_records(io.BytesIO(data), "f.json")
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_written_records_read_back(fmt: str, indent: int | None) -> None:
+    text = write(fmt, RECORDS, indent)
+    assert read(text) == RECORDS
+    if fmt == "json":
+        assert json.loads(text) == RECORDS
+
+
+def test_json_has_one_record_per_line_and_an_empty_dump_is_a_list() -> None:
+    assert write("json", RECORDS[:2]).splitlines()[1:3] == [
+        json.dumps(RECORDS[0], ensure_ascii=False) + ",",
+        json.dumps(RECORDS[1], ensure_ascii=False),
+    ]
+    assert write("json", []) == "[]\n"
+    assert read("[]") == []
+
+
+def test_records_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 7)
+    monkeypatch.setattr("batteries_fixtures._formats._TRIM_AT", 10)
+    many = RECORDS * 20
+    assert read(write("json", many)) == many
+    assert read(write("jsonl", many)) == many
+
+
+def test_positions_are_exact_after_the_buffer_is_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 5)
+    monkeypatch.setattr("batteries_fixtures._formats._TRIM_AT", 3)
+    text = write("json", RECORDS).replace('"pk": 3,', '"pk": 3')
+    with pytest.raises(FixtureFormatError) as info:
+        read(text)
+    assert (info.value.line, info.value.record) == (5, 3)
+    assert "line 5 column" in str(info.value)
+
+
+def test_format_from_name() -> None:
+    assert format_from_name("a.jsonl") == "jsonl"
+    assert format_from_name("a.NDJSON") == "jsonl"
+    assert format_from_name("a.json") == "json"
+    assert format_from_name(None) == "json"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("", "empty"),
+        ("[1]", "record 0 at line 1 column 2 is not a JSON object"),
+        ('[{"table": "t"} {"table": "t"}]', "expected ',' or ']' after record 0"),
+        ('[{"table": "t"}] x', "unexpected text after the closing ']'"),
+        ('[{"table": "t"},', "without the closing ']'"),
+        ('{"table": "t"}\n{"table": ', "line 2 column"),
+        ('[{"table": "t", "model": "x"}]', "unknown key 'model'"),
+        ('[{"pk": 1}]', "no 'table' string"),
+        ('[{"table": "t", "fields": []}]', "'fields' of table 't' must be an object"),
+    ],
+)
+def test_malformed_files_say_where(text: str, fragment: str) -> None:
+    with pytest.raises(FixtureFormatError, match=r"^f\.json: ") as info:
+        read(text)
+    assert fragment in str(info.value)
+
+
+def test_encodings() -> None:
+    bom = b"\xef\xbb\xbf"
+    assert read(bom + b'[{"table": "t", "pk": 1}]') == [{"table": "t", "pk": 1, "fields": {}}]
+    assert read(bom + b'{"table": "t", "pk": 1}\n') == [{"table": "t", "pk": 1, "fields": {}}]
+    with pytest.raises(FixtureFileError, match="UTF-16"):
+        read('[{"table": "t"}]'.encode("utf-16-le"))
+    with pytest.raises(FixtureFileError, match="not valid UTF-8 at byte 12"):
+        read(b'[{"table": "\xff"}]')

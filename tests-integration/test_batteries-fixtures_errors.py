@@ -1,0 +1,170 @@
+"""batteries-fixtures: every bad input is one clear line, and the database is left unchanged."""
+
+from __future__ import annotations
+
+import importlib
+import io
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from batteries_fixtures import (
+    DuplicateRecordError,
+    FixtureError,
+    FixtureFileError,
+    FixtureFormatError,
+    FixtureIntegrityError,
+    FixtureSchemaError,
+    FixtureValueError,
+    UnresolvedReferenceError,
+    dump,
+    load,
+)
+from batteries_models import Database, DatabaseUnreachableError
+
+HERE = Path(__file__).parent
+ORG = '{"table": "org", "pk": 9, "fields": {"slug": "new", "name": "New"}}'
+
+CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
+    "file not found": (None, FixtureFileError, ["does not exist"]),
+    "empty file": (b"  \n", FixtureFormatError, ["empty"]),
+    "invalid json": (
+        f'[\n{ORG},\n{{"table": "org" "pk": 10}}\n]'.encode(),
+        FixtureFormatError,
+        ["line 3 column 17", "record 1"],
+    ),
+    "jsonl line not an object": (
+        f"{ORG}\n[1, 2]\n".encode(),
+        FixtureFormatError,
+        ["line 2", "not a JSON object"],
+    ),
+    "unknown table": (
+        b'[{"table": "nope", "pk": 1, "fields": {}}]',
+        FixtureSchemaError,
+        ["record 0", "unknown table 'nope'"],
+    ),
+    "unknown field": (
+        b'[{"table": "org", "pk": 9, "fields": {"slug": "x", "name": "X", "colour": 1}}]',
+        FixtureSchemaError,
+        ["table 'org'", "no field 'colour'"],
+    ),
+    "missing required field": (
+        b'[{"table": "org", "pk": 9, "fields": {"slug": "x"}}]',
+        FixtureSchemaError,
+        ["pk 9", "missing required field 'name'"],
+    ),
+    "unconvertible value": (
+        f'[{ORG}, {{"table": "sample", "pk": 9, "fields": {{"day": "31/12/1999"}}}}]'.encode(),
+        FixtureValueError,
+        ["record 1", "table 'sample' pk 9 field 'day'", "ISO 8601"],
+    ),
+    "duplicate pk": (
+        f"[{ORG}, {ORG}]".encode(),
+        DuplicateRecordError,
+        ["record 1", "key 9 appears twice", "record 0"],
+    ),
+    "fk to nowhere": (
+        b'[{"table": "project", "pk": 9, "fields": {"org_id": 99, "code": "x"}}]',
+        UnresolvedReferenceError,
+        ["record 0", "field 'org_id' = 99", "no row of 'org'"],
+    ),
+    "natural key matching no row": (
+        b'[{"table": "project", "pk": 9, "fields": {"org_id": ["nope"], "code": "x"}}]',
+        UnresolvedReferenceError,
+        ["field 'org_id'", "['nope'] matches no row of table 'org'"],
+    ),
+    "natural key matching several rows": (
+        b'[{"table": "tag", "fields": {"name": "dup"}}]',
+        UnresolvedReferenceError,
+        ["table 'tag'", "matches several rows"],
+    ),
+    "wrong pk type for composite key": (
+        b'[{"table": "org_setting", "pk": 5, "fields": {"value": "x"}}]',
+        FixtureFormatError,
+        ["composite primary key", "org_id, key"],
+    ),
+    "truncated file": (
+        f'[\n{ORG},\n{{"table": "org", "pk": 10, "fields": {{"slug": "x", "na'.encode(),
+        FixtureFormatError,
+        ["record 1", "truncated"],
+    ),
+    "unique violation": (
+        b'[{"table": "org", "pk": 9, "fields": {"slug": "acme", "name": "Copy"}}]',
+        FixtureIntegrityError,
+        ["uq_org_slug", "nothing was written"],
+    ),
+    "check violation": (
+        f'[{ORG}, {{"table": "team", "pk": 9, "fields": {{"name": ""}}}}]'.encode(),
+        FixtureIntegrityError,
+        ["name_not_empty", "nothing was written"],
+    ),
+    "utf-16": (
+        f"[{ORG}]".encode("utf-16"),
+        FixtureFileError,
+        ["UTF-16", "save it as UTF-8"],
+    ),
+}
+
+
+@pytest.fixture
+def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(HERE))
+    return importlib.import_module("fixtures_schema")
+
+
+async def _snapshot(database: Database, schema: ModuleType) -> str:
+    buffer = io.StringIO()
+    await dump(database, buffer, models=schema.MODELS)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_bad_input_is_one_line_and_changes_nothing(
+    database: Database, schema: ModuleType, tmp_path: Path, case: str
+) -> None:
+    content, error, fragments = CASES[case]
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    before = await _snapshot(database, schema)
+    path = tmp_path / ("fixture.jsonl" if "jsonl" in case else "fixture.json")
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(error) as info:
+        await load(database, path, models=schema.MODELS)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+    if case not in {"unique violation", "check violation"}:
+        assert str(path) in message
+    assert await _snapshot(database, schema) == before
+
+
+async def test_a_bom_is_tolerated(database: Database, schema: ModuleType, tmp_path: Path) -> None:
+    await database.create_all(schema.Base.metadata)
+    path = tmp_path / "bom.json"
+    path.write_bytes(f"\ufeff[{ORG}]".encode())
+    report = await load(database, path, models=schema.MODELS)
+    assert report.tables["org"].inserted == 1
+
+
+async def test_unreachable_database_masks_the_password(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(f"[{ORG}]", encoding="utf-8")
+    with pytest.raises(DatabaseUnreachableError) as info:
+        await load("postgresql://app:hunter2@127.0.0.1:1/app", path)
+    assert "hunter2" not in str(info.value)
+    assert "app:***@" in str(info.value)
+    with pytest.raises(DatabaseUnreachableError) as info:
+        await dump("postgresql://app:hunter2@127.0.0.1:1/app", tmp_path / "out.json")
+    assert "hunter2" not in str(info.value)
+    assert not (tmp_path / "out.json").exists()
+
+
+async def test_a_missing_file_is_reported_before_connecting(tmp_path: Path) -> None:
+    with pytest.raises(FixtureFileError, match="does not exist"):
+        await load("postgresql://app:hunter2@127.0.0.1:1/app", tmp_path / "nope.json")
+    with pytest.raises(ValueError, match="Unknown load mode 'replace'"):
+        await load("sqlite+aiosqlite://", [], mode="replace")  # type: ignore[arg-type]

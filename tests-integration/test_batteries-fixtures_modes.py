@@ -1,0 +1,337 @@
+"""batteries-fixtures: merge, append, truncate, dry run, unknown tables, cycles, cross-database."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Integer,
+    Interval,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlmodel import Field
+
+from batteries_fixtures import (
+    DuplicateRecordError,
+    FixtureSchemaError,
+    ForeignKeyCycleError,
+    dump,
+    load,
+)
+from batteries_models import BaseModel, Database, IntIDMixin, TimestampMixin
+
+HERE = Path(__file__).parent
+CYCLE_TABLES = ["category", "member", "member_category", "team"]
+
+
+@pytest.fixture
+def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(HERE))
+    return importlib.import_module("fixtures_schema")
+
+
+async def _seeded(database: Database, schema: ModuleType) -> None:
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+
+
+async def _count(database: Database, table: Table) -> int:
+    async with database.connect() as connection:
+        result = await connection.execute(select(func.count()).select_from(table))
+        return int(result.scalar_one())
+
+
+async def _text(database: Database, schema: ModuleType, **options: object) -> str:
+    buffer = io.StringIO()
+    await dump(database, buffer, models=schema.MODELS, **options)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+async def test_append_inserts_and_refuses_an_existing_key(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await _seeded(database, schema)
+    path = tmp_path / "orgs.json"
+    await dump(database, path, models=schema.MODELS, tables=["org"])
+    before = await _text(database, schema)
+    with pytest.raises(DuplicateRecordError, match=r"record 0: table 'org' key 1 already exists"):
+        await load(database, path, models=schema.MODELS, mode="append")
+    assert await _text(database, schema) == before
+
+
+async def test_truncate_empties_only_the_fixture_tables_and_breaks_cycles(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await _seeded(database, schema)
+    path = tmp_path / "cycle.json"
+    await dump(database, path, models=schema.MODELS, tables=CYCLE_TABLES)
+    expected = await _text(database, schema)
+    async with database.connect() as connection:
+        await connection.execute(insert(schema.Category).values(slug="extra"))
+    report = await load(database, path, models=schema.MODELS, mode="truncate")
+    assert report.tables["category"].inserted == 3
+    assert report.tables["member"].updated == 0
+    assert await _text(database, schema) == expected  # "extra" is gone, org & co untouched
+
+
+async def test_merge_reports_updates_and_overwrites_changed_rows(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await _seeded(database, schema)
+    path = tmp_path / "orgs.json"
+    await dump(database, path, models=schema.MODELS, tables=["org"])
+    expected = await _text(database, schema)
+    async with database.connect() as connection:
+        await connection.execute(schema.Org.__table__.update().values(name="changed"))
+    report = await load(database, path, models=schema.MODELS)
+    assert (report.tables["org"].inserted, report.tables["org"].updated) == (0, 2)
+    assert await _text(database, schema) == expected
+
+
+async def test_dry_run_reports_and_writes_nothing(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await _seeded(database, schema)
+    path = tmp_path / "all.json"
+    dumped = await dump(database, path, models=schema.MODELS)
+    target = await _empty_copy(database, schema)
+    report = await load(target, path, models=schema.MODELS, dry_run=True)
+    assert report.dry_run
+    assert report.inserted == dumped.rows
+    assert report.summary().startswith(f"Would load {dumped.rows} rows")
+    assert await _count(target, schema.Org.__table__) == 0
+
+
+async def _empty_copy(database: Database, schema: ModuleType) -> Database:
+    """The same database with every fixture table emptied (the schema stays)."""
+    async with database.connect() as connection:
+        await connection.execute(schema.Team.__table__.update().values(captain_id=None))
+        await connection.execute(schema.Category.__table__.update().values(parent_slug=None))
+        for table in reversed(schema.Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    return database
+
+
+async def test_ignore_unknown_skips_tables_and_fields(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    path = tmp_path / "extra.jsonl"
+    records = [
+        {"table": "ghost", "pk": 1, "fields": {}},
+        {"table": "org", "pk": 1, "fields": {"slug": "a", "name": "A", "colour": "red"}},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    report = await load(database, path, models=schema.MODELS, ignore_unknown=True)
+    assert report.tables["ghost"].skipped == 1
+    assert report.tables["org"].inserted == 1
+
+
+async def test_offsets_are_normalised_to_utc_on_load(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    path = tmp_path / "tz.json"
+    record = {"table": "sample", "pk": 1, "fields": {"aware": "2024-01-01T02:00:00+02:00"}}
+    path.write_text(json.dumps([record]), encoding="utf-8")
+    await load(database, path, models=schema.MODELS)
+    written = json.loads(await _text(database, schema, tables=["sample"]))
+    assert written[0]["fields"]["aware"] == "2024-01-01T00:00:00.000000+00:00"
+
+
+def _cycle_metadata(*, deferrable: bool) -> MetaData:
+    metadata = MetaData()
+    options = {"deferrable": True, "initially": "IMMEDIATE"} if deferrable else {}
+    Table(
+        "egg",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("hen_id", ForeignKey("hen.id", use_alter=True, **options), nullable=False),
+    )
+    Table(
+        "hen",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("egg_id", ForeignKey("egg.id", **options), nullable=False),
+        Column("name", String(10)),
+    )
+    return metadata
+
+
+CYCLE_FIXTURE = [
+    {"table": "egg", "pk": 1, "fields": {"hen_id": 1}},
+    {"table": "hen", "pk": 1, "fields": {"egg_id": 1, "name": "h"}},
+]
+
+
+async def test_a_not_null_cycle_loads_with_deferrable_constraints(
+    database: Database, tmp_path: Path
+) -> None:
+    metadata = _cycle_metadata(deferrable=True)
+    await database.create_all(metadata)
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(CYCLE_FIXTURE), encoding="utf-8")
+    report = await load(database, path, models=metadata)
+    assert report.inserted == 2
+
+
+async def test_a_not_null_cycle_without_deferral_is_named(
+    database: Database, tmp_path: Path
+) -> None:
+    metadata = _cycle_metadata(deferrable=False)
+    await database.create_all(metadata)
+    path = tmp_path / "cycle.json"
+    path.write_text(json.dumps(CYCLE_FIXTURE), encoding="utf-8")
+    if database.dialect_name == "sqlite":  # SQLite defers any foreign key on request
+        assert (await load(database, path, models=metadata)).inserted == 2
+        return
+    with pytest.raises(ForeignKeyCycleError, match=r"egg -> hen -> egg") as info:
+        await load(database, path, models=metadata)
+    assert info.value.cycle == ("egg", "hen")
+
+
+def test_a_sqlite_dump_loads_into_postgresql_and_dumps_the_same_bytes(
+    schema: ModuleType, postgres_url: str, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        lite = Database(f"sqlite+aiosqlite:///{tmp_path / 'source.sqlite3'}")
+        pg = Database(postgres_url)
+        try:
+            await _seeded(lite, schema)
+            first, second, third = (tmp_path / f"{n}.json" for n in ("a", "b", "c"))
+            await dump(lite, first, models=schema.MODELS)
+            await pg.create_all(schema.Base.metadata)
+            await load(pg, first, models=schema.MODELS)
+            await dump(pg, second, models=schema.MODELS)
+            assert second.read_bytes() == first.read_bytes()
+            await _empty_copy(lite, schema)
+            await load(lite, second, models=schema.MODELS)
+            await dump(lite, third, models=schema.MODELS)
+            assert third.read_bytes() == first.read_bytes()
+        finally:
+            async with pg.connect() as connection:
+                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                await connection.exec_driver_sql("CREATE SCHEMA public")
+            await pg.dispose()
+            await lite.dispose()
+
+    asyncio.run(scenario())
+
+
+class Folder(BaseModel, IntIDMixin, TimestampMixin, table=True):
+    """A SQLModel table: aware UTCDateTime columns, an onupdate, and a self reference."""
+
+    __tablename__ = "fx_folder"
+    name: str
+    parent_id: int | None = Field(default=None, foreign_key="fx_folder.id")
+
+
+async def test_sqlmodel_timestamps_survive_the_cycle_breaking_update(
+    database: Database, tmp_path: Path
+) -> None:
+    async with database.connect() as connection:
+        await connection.run_sync(Folder.__table__.create)  # type: ignore[attr-defined]
+    async with database.session() as session:
+        root = Folder(name="root")
+        session.add(root)
+        await session.flush()
+        session.add(Folder(name="child", parent_id=root.id))
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    await dump(database, first, models=[Folder])
+    async with database.connect() as connection:
+        await connection.execute(Folder.__table__.delete())  # type: ignore[attr-defined]
+    await load(database, first, models=[Folder])
+    await dump(database, second, models=[Folder])
+    assert second.read_bytes() == first.read_bytes()
+    assert '"created_at": "20' in first.read_text(encoding="utf-8")
+
+
+async def test_natural_keys_resolve_rows_defined_later_and_in_other_files(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    projects, orgs = tmp_path / "projects.json", tmp_path / "orgs.jsonl"
+    projects.write_text(
+        json.dumps(
+            [
+                {"table": "project", "fields": {"org_id": ["acme"], "code": "web"}},
+                {
+                    "table": "team",
+                    "pk": 1,
+                    "fields": {"name": "red", "project_id": [["acme"], "web"]},
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    orgs.write_text(
+        '{"table": "org", "fields": {"slug": "acme", "name": "Acme"}}\n', encoding="utf-8"
+    )
+    report = await load(database, [projects, orgs], models=schema.MODELS)
+    assert report.inserted == 3
+    written = json.loads(await _text(database, schema, tables=["team"], natural_foreign=True))
+    assert written[0]["fields"]["project_id"] == [["acme"], "web"]
+    duplicate = tmp_path / "again.jsonl"
+    duplicate.write_text(orgs.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(DuplicateRecordError, match=r"org' natural key \['acme'\] appears twice"):
+        await load(database, [orgs, duplicate], models=schema.MODELS)
+
+
+async def test_a_column_type_without_codec_only_blocks_its_own_table(
+    database: Database, tmp_path: Path
+) -> None:
+    metadata = MetaData()
+    Table("plain", metadata, Column("id", Integer, primary_key=True))
+    Table("timer", metadata, Column("id", Integer, primary_key=True), Column("span", Interval))
+    await database.create_all(metadata)
+    report = await dump(database, tmp_path / "plain.json", models=metadata, exclude=["timer"])
+    assert report.tables == {"plain": 0}
+    with pytest.raises(FixtureSchemaError, match=r"timer\.span cannot be written .*exclude table"):
+        await dump(database, tmp_path / "all.json", models=metadata)
+
+
+async def test_loading_runs_a_few_statements_per_batch_not_per_row(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    path = tmp_path / "many.jsonl"
+    orgs = [
+        {"table": "org", "pk": i, "fields": {"slug": f"o{i}", "name": "x"}} for i in range(1, 6)
+    ]
+    cats = [
+        {
+            "table": "category",
+            "pk": f"c{i:05d}",
+            "fields": {"parent_slug": f"c{i - 1:05d}" if i else None},
+        }
+        for i in range(2500)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in orgs + cats), encoding="utf-8")
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        report = await load(database, path, models=schema.MODELS)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", count)
+    assert report.inserted == 2505
+    # 3 batches of the self-referencing table: inserts, lookups and the parent UPDATEs
+    assert len(statements) < 40, statements[:50]
