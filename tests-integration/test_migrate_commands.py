@@ -381,6 +381,38 @@ async def test_enum_uuid_json_decimal_and_aware_datetime_round_trip(
     assert "event" in await tables(database)
 
 
+# SQLAlchemy warns that it cannot sort the cycle; the migration orders the keys itself.
+@pytest.mark.filterwarnings("ignore:Cannot correctly sort tables:sqlalchemy.exc.SAWarning")
+async def test_tables_that_refer_to_each_other_migrate_both_ways(
+    project: Project, database: Database
+) -> None:
+    project.models("""
+        class Team(Base, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            captain_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+        class Member(Base, table=True):
+            id: int | None = Field(default=None, primary_key=True)
+            team_id: int | None = Field(default=None, foreign_key="team.id")
+    """)
+    migrate.init()
+    assert migrate.make_migration("create team and member") is not None
+    migrate.upgrade()
+    assert await tables(database) == {"alembic_version", "team", "member"}
+    async with database.connect() as connection:
+        keys = await connection.run_sync(
+            lambda c: {t: inspect(c).get_foreign_keys(t) for t in ("team", "member")}
+        )
+    assert [k["referred_table"] for k in keys["team"]] == ["member"]
+    assert [k["referred_table"] for k in keys["member"]] == ["team"]
+    assert migrate.check() == []
+    migrate.downgrade("base")
+    assert await tables(database) == {"alembic_version"}
+    migrate.upgrade()
+    assert migrate.check() == []
+
+
 # ---------------------------------------------------------------- 8. errors
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from batteries_migrate._enums import add_enum_drops
+from batteries_migrate._foreign_keys import defer_forward_foreign_keys
 from batteries_migrate._project import MigrationTarget, resolve_target
 from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
@@ -190,6 +191,10 @@ def _directives(
             attributes[DROPPED_ATTRIBUTE] = [
                 drop for upgrade_ops in script.upgrade_ops_list for drop in _drops(upgrade_ops.ops)
             ]
+            for upgrade_ops, downgrade_ops in zip(
+                script.upgrade_ops_list, script.downgrade_ops_list, strict=True
+            ):
+                defer_forward_foreign_keys(upgrade_ops, downgrade_ops)
             for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
                 add_enum_drops(container)
         if user is not None:
