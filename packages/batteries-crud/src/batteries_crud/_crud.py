@@ -98,7 +98,8 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
                 origin = get_origin(base)
                 if isinstance(origin, type) and issubclass(origin, BaseCRUD):
                     args = get_args(base)
-                    if args and isinstance(args[0], type):
+                    # A TypeVar or Any leaves the model to a subclass (a generic base class).
+                    if args and isinstance(args[0], type) and args[0] is not Any:
                         model = args[0]
                         break
         if model is None:
