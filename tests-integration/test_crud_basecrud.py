@@ -341,6 +341,23 @@ async def test_create_many_is_one_statement_and_keeps_input_order(
     assert await heroes.create_many([]) == []
 
 
+async def test_create_many_without_returning_counts_rows(
+    session: AsyncSession, statements: Statements
+) -> None:
+    heroes = HeroCRUD(session)
+    statements.sent.clear()
+    rows = [{"name": f"n{i}", "age": i} for i in range(200)] + [{"name": "no-age"}]
+    assert await heroes.create_many(rows, returning=False) == 201
+    inserts = [s for s in statements.sent if s.lstrip().upper().startswith("INSERT")]
+    assert len(inserts) <= 2  # one executemany per shape of row, not one per row
+    assert await heroes.count() == 201
+    no_age = await heroes.get_by(name="no-age")
+    assert no_age is not None
+    assert no_age.age is None
+    assert no_age.created_at is not None  # the model's default_factory ran
+    assert await heroes.create_many([], returning=False) == 0
+
+
 async def test_update_is_partial_and_moves_updated_at(session: AsyncSession) -> None:
     heroes = HeroCRUD(session)
     hero = await heroes.create(HeroCreate(name="Alpha", age=10))

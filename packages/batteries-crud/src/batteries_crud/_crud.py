@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin, overload
 
 from pydantic import BaseModel as PydanticModel
 from sqlalchemy import Executable, Result, and_, delete, exists, func, insert, or_, select, update
@@ -355,21 +355,41 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         await self.after_create(obj)
         return obj
 
+    @overload
     async def create_many(
-        self, items: Iterable[CreateT | Mapping[str, Any]]
-    ) -> builtins.list[ModelT]:
-        """Insert many rows with one statement per batch and return them, in input order.
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> builtins.list[ModelT]: ...
 
-        The rows are sent as one multi-row ``INSERT ... RETURNING`` per batch of up to 1,000
-        (SQLAlchemy's "insertmanyvalues"), not one round trip per row. Model defaults
-        (``default`` and ``default_factory``) are applied; dict values are not validated by
-        pydantic (pass the create schema to validate). Hooks do not run.
+    @overload
+    async def create_many(
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: Literal[False]
+    ) -> int: ...
+
+    async def create_many(
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: bool = True
+    ) -> builtins.list[ModelT] | int:
+        """Insert many rows with one statement per batch, not one round trip per row.
+
+        With ``returning=True`` (the default) the rows go out as multi-row
+        ``INSERT ... RETURNING`` statements of up to 1,000 rows (SQLAlchemy's
+        "insertmanyvalues") and come back as model instances in the session, in input order.
+        With ``returning=False`` they go out as a plain Core ``executemany`` and only the count
+        comes back: about twice as fast when you do not need the objects.
+
+        Model defaults (``default`` and ``default_factory``) are applied; dict values are not
+        validated by pydantic (pass create schemas to validate). Hooks do not run.
+
+        Returns:
+            The created rows, or their count when ``returning=False``.
 
         Raises:
             ConflictError: A constraint refused a row; nothing of this call is kept.
             InvalidFilterError: A dict holds a key that is not a field of the model.
         """
         rows = [self._i.row(self._values(item, partial=False)) for item in items]
+        if not returning:
+            await self._insert_rows(rows)
+            return len(rows)
         if not rows:
             return []
         keys = self._i.pk_keys
@@ -607,6 +627,15 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return await _SA_EXECUTE(self.session, statement, params)
         except IntegrityError as exc:
             raise translate_integrity_error(self._i, exc) from exc
+
+    async def _insert_rows(self, rows: builtins.list[dict[str, Any]]) -> None:
+        # A Core executemany compiles one statement for the keys of the first row: rows with
+        # other keys (optional fields left out) go in their own executemany.
+        shapes: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        for same_keys in shapes.values():
+            await self._execute(insert(self._i.table), same_keys)
 
     async def _flush(self) -> None:
         try:

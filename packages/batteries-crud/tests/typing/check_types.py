@@ -39,6 +39,7 @@ async def check(session: AsyncSession) -> None:
     assert_type(await heroes.create(HeroCreate(name="x")), Hero)
     assert_type(await heroes.create({"name": "x"}), Hero)
     assert_type(await heroes.create_many([HeroCreate(name="x")]), list[Hero])
+    assert_type(await heroes.create_many([{"name": "x"}], returning=False), int)
     assert_type(await heroes.update(1, HeroUpdate(name="y")), Hero)
     assert_type(await heroes.update_many({"name": "z"}, name="y"), int)
     assert_type(await heroes.upsert({"name": "x"}, conflict=["name"]), Hero)
