@@ -158,14 +158,19 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
         Args:
             pk: The key value; a tuple (in key column order) or a dict for composite keys.
-            options: Loader options such as ``selectinload(Hero.team)``.
+            options: Loader options such as ``selectinload(Hero.team)``; with options, a row
+                already in the session is read again so that they apply.
             with_deleted: Also return a soft-deleted row.
 
         Raises:
             InvalidFilterError: ``pk`` has the wrong shape or type (no SQL is sent).
         """
         ident = self._ident(pk)
-        obj = await self.session.get(self._model, ident, options=options or None)
+        # With loader options, re-read a row already in the session so the options apply
+        # (otherwise its relationships would still lazy-load: MissingGreenlet in async code).
+        obj = await self.session.get(
+            self._model, ident, options=options or None, populate_existing=bool(options) or None
+        )
         if obj is not None and not with_deleted and self._is_deleted(obj):
             return None
         return obj
@@ -517,6 +522,15 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             index_elements=[self._i.columns[k] for k in target], set_=set_
         ).returning(self._model)
         rows = [self._i.row(item) for item in given]
+        for row in rows:
+            missing = [k for k in target if k not in row]
+            if missing:
+                msg = (
+                    f"upsert on table {self._i.name!r} needs a value for every conflict field "
+                    f"({', '.join(target)}); missing {', '.join(missing)}: give them, or pass "
+                    f"conflict=[...] naming a unique constraint's fields"
+                )
+                raise InvalidFilterError(msg, table=self._i.name, field=missing[0], valid=target)
         result = await self._execute(statement.execution_options(populate_existing=True), rows)
         # An ordered RETURNING sorts by newly generated keys, which updated rows do not get:
         # match the rows back to the input by their conflict target, which is unique.
@@ -724,6 +738,8 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     def _ident(self, pk: Any) -> Any:
         keys = self._i.pk_keys
+        if len(keys) == 1 and not isinstance(pk, tuple | Mapping):  # the common case, first
+            return check_value(self._i, keys[0], pk, key="pk")
         if isinstance(pk, Mapping):
             if set(pk) != set(keys):
                 msg = f"The key of table {self._i.name!r} is {', '.join(keys)}, got {sorted(pk)}"
