@@ -12,7 +12,7 @@ from pydantic import BaseModel as Schema
 from sqlalchemy import event, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlmodel import Field, Relationship, col
+from sqlmodel import Field, Relationship, SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_crud import (
@@ -62,6 +62,12 @@ class CMembership(BaseModel, table=True):
     role: str = "member"
 
 
+class PlainNote(SQLModel, table=True):  # no batteries base class, no mixins
+    __tablename__ = "crud_plain_note"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+
+
 class HeroCreate(Schema):
     name: str
     age: int | None = None
@@ -76,6 +82,10 @@ class HeroUpdate(Schema):
 class GadgetCreate(Schema):
     name: str
     price: int = 0
+
+
+class PlainNoteCRUD(BaseCRUD[PlainNote, PlainNote, PlainNote]):
+    pass
 
 
 class HeroCRUD(BaseCRUD[CHero, HeroCreate, HeroUpdate]):
@@ -189,6 +199,21 @@ async def test_composite_keys(session: AsyncSession) -> None:
     upserted = await members.upsert({"team_id": 2, "hero_id": 1, "role": "coach"}, update=["role"])
     assert upserted.role == "coach"
     assert await members.count() == 2
+
+
+async def test_a_plain_sqlmodel_model(database: Database) -> None:
+    await database.create_all(SQLModel.metadata)
+    async with database.session() as session:
+        notes = PlainNoteCRUD(session)
+        first = await notes.create({"text": "hello"})
+        await notes.create_many([{"text": "a"}, {"text": "b"}])
+        assert first.id is not None
+        assert (await notes.get_or_raise(first.id)).text == "hello"
+        listed = await notes.list(text__in=["a", "b"], order_by="-text")
+        assert [n.text for n in listed] == ["b", "a"]
+        assert (await notes.update(first, {"text": "bye"})).text == "bye"
+        assert await notes.delete_many(text="a") == 1
+        assert await notes.count() == 2
 
 
 async def test_every_lookup(session: AsyncSession) -> None:

@@ -707,27 +707,27 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     def _values(self, data: Any, *, partial: bool) -> dict[str, Any]:
         """Field values from a schema (only the set fields when ``partial``) or a dict."""
-        if isinstance(data, PydanticModel):
+        if type(data) is not dict and isinstance(data, PydanticModel):  # dicts: fast path
             dumped = data.model_dump(exclude_unset=partial)
             # A schema may carry fields that are not columns (a password to hash in a hook).
             return {k: v for k, v in dumped.items() if k in self._i.columns}
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             msg = (
                 f"Expected a schema or a dict of field values for table {self._i.name!r}, "
                 f"got {type(data).__name__}"
             )
             raise InvalidFilterError(msg, table=self._i.name, field="data")
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key not in self._i.columns:
-                valid = sorted(self._i.columns)
-                msg = (
-                    f"Unknown field {key!r} for table {self._i.name!r}: "
-                    f"valid fields are {', '.join(valid)}"
-                )
-                raise InvalidFilterError(msg, table=self._i.name, field=key, valid=valid)
-            values[key] = check_value(self._i, key, value) if partial else value
-        return values
+        if not self._i.columns.keys() >= data.keys():
+            unknown = next(key for key in data if key not in self._i.columns)
+            valid = sorted(self._i.columns)
+            msg = (
+                f"Unknown field {unknown!r} for table {self._i.name!r}: "
+                f"valid fields are {', '.join(valid)}"
+            )
+            raise InvalidFilterError(msg, table=self._i.name, field=unknown, valid=valid)
+        if partial:
+            return {key: check_value(self._i, key, value) for key, value in data.items()}
+        return data if type(data) is dict else dict(data)  # callers never mutate it
 
     def _touch(self, obj: Any, values: dict[str, Any]) -> None:
         # Set onupdate columns (updated_at) in Python so the object holds the new value after

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic_core import to_jsonable_python
+from pydantic import TypeAdapter
 
 from batteries_crud._filters import check_value
 from batteries_crud._model_info import ModelInfo
@@ -16,10 +16,12 @@ from batteries_crud.exceptions import InvalidFilterError
 
 __all__ = ["decode_cursor", "encode_cursor"]
 
+_VALUES: TypeAdapter[list[Any]] = TypeAdapter(list[Any])
+
 
 def encode_cursor(keys: Sequence[str], values: Sequence[Any]) -> str:
     """Encode the ordering ``keys`` (``"-created_at"``) and the last row's values."""
-    payload = json.dumps({"k": list(keys), "v": to_jsonable_python(list(values))})
+    payload = json.dumps({"k": list(keys), "v": _VALUES.dump_python(list(values), mode="json")})
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
