@@ -330,22 +330,29 @@ async def test_paginate_edges(session: AsyncSession) -> None:
         await heroes.paginate(offset=-1)
 
 
-async def test_keyset_pagination_walks_every_row_once(session: AsyncSession) -> None:
+KEYSET_ORDERS: list[tuple[str, ...]] = [("-age", "name"), ("age", "name"), ("-age", "-name"), ()]
+
+
+@pytest.mark.parametrize("order", KEYSET_ORDERS, ids=lambda o: ",".join(o) or "pk")
+async def test_keyset_pagination_walks_every_row_once(
+    session: AsyncSession, order: tuple[str, ...]
+) -> None:
     heroes = HeroCRUD(session)
-    await heroes.create_many([{"name": f"h{i:02}", "age": i % 3} for i in range(11)])
-    seen: list[tuple[int | None, str]] = []
+    created = await heroes.create_many([{"name": f"h{i:02}", "age": i % 3} for i in range(11)])
+    seen: list[str] = []
     cursor: str | None = None
     pages = 0
     while True:
-        page = await heroes.paginate_keyset(limit=4, after=cursor, order_by=("-age", "name"))
-        seen += [(h.age, h.name) for h in page.items]
+        page = await heroes.paginate_keyset(limit=4, after=cursor, order_by=order)
+        seen += [h.name for h in page.items]
         pages += 1
         cursor = page.next_cursor
         if cursor is None:
             break
     assert pages == 3
-    expected = sorted(((i % 3, f"h{i:02}") for i in range(11)), key=lambda r: (-r[0], r[1]))
+    expected = [h.name for h in await heroes.list(order_by=(*order, "id"))]
     assert seen == expected
+    assert sorted(seen) == sorted(h.name for h in created)
     with pytest.raises(InvalidFilterError, match="cursor"):
         await heroes.paginate_keyset(after="not-a-cursor")
     first = await heroes.paginate_keyset(limit=1, order_by="name")
