@@ -12,7 +12,7 @@ from pydantic import BaseModel as Schema
 from sqlmodel import Field
 
 from batteries_crud import BaseCRUD, Page
-from batteries_crud.fastapi import install_exception_handlers
+from batteries_crud.fastapi import crud_dependency, install_exception_handlers
 from batteries_models import BaseModel, BatteriesSettings, Database, DatabaseRegistry, IntIDMixin
 from batteries_models.fastapi import SessionDep, batteries_lifespan
 
@@ -43,11 +43,7 @@ class ApiHeroCRUD(BaseCRUD[ApiHero, ApiHeroCreate, ApiHeroUpdate]):
     pass
 
 
-def get_heroes(session: SessionDep) -> ApiHeroCRUD:
-    return ApiHeroCRUD(session)
-
-
-Heroes = Annotated[ApiHeroCRUD, Depends(get_heroes)]
+Heroes = Annotated[ApiHeroCRUD, Depends(crud_dependency(ApiHeroCRUD))]
 
 
 def make_app(database: Database) -> FastAPI:
@@ -83,6 +79,10 @@ def make_app(database: Database) -> FastAPI:
     async def update_hero(hero_id: int, body: ApiHeroUpdate, heroes: Heroes) -> ApiHeroPublic:
         hero = await heroes.update(hero_id, body)
         return ApiHeroPublic.model_validate(hero, from_attributes=True)
+
+    @app.get("/same-session")
+    async def same_session(heroes: Heroes, session: SessionDep) -> bool:
+        return heroes.session is session
 
     @app.delete("/heroes/{hero_id}", status_code=204)
     async def delete_hero(hero_id: int, heroes: Heroes) -> None:
@@ -124,6 +124,7 @@ async def test_a_resource_lists_gets_creates_updates_and_deletes(client: httpx.A
     filtered = (await client.get("/heroes", params={"name": "dead"})).json()
     assert [h["name"] for h in filtered["items"]] == ["Deadpond"]
 
+    assert (await client.get("/same-session")).json() is True  # one transaction per request
     assert (await client.delete(f"/heroes/{hero_id}")).status_code == 204
     assert (await client.get("/heroes")).json()["total"] == 1
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel as Schema
 from sqlmodel import Field
 
 from batteries_crud import BaseCRUD, Page
-from batteries_crud.fastapi import install_exception_handlers
+from batteries_crud.fastapi import crud_dependency, install_exception_handlers
 from batteries_models import BaseModel, BatteriesSettings, DatabaseRegistry, IntIDMixin
-from batteries_models.fastapi import SessionDep, batteries_lifespan
+from batteries_models.fastapi import batteries_lifespan
 
 
 class Team(BaseModel, IntIDMixin, table=True):
@@ -34,11 +34,8 @@ class TeamCRUD(BaseCRUD[Team, TeamIn, TeamPatch]):
     pass
 
 
-def get_teams(session: SessionDep) -> TeamCRUD:
-    return TeamCRUD(session)
-
-
-Teams = Annotated[TeamCRUD, Depends(get_teams)]
+# A TeamCRUD on the request's session (SessionDep: committed before the response is sent).
+Teams = Annotated[TeamCRUD, Depends(crud_dependency(TeamCRUD))]
 
 
 def create_app(registry: DatabaseRegistry | None = None) -> FastAPI:

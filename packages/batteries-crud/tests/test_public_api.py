@@ -26,7 +26,11 @@ def test_all_lists_exactly_the_public_names() -> None:
     assert batteries_crud.__all__ == PUBLIC
     for name in batteries_crud.__all__:
         assert hasattr(batteries_crud, name)
-    assert batteries_crud.fastapi.__all__ == ["error_body", "install_exception_handlers"]
+    assert batteries_crud.fastapi.__all__ == [
+        "crud_dependency",
+        "error_body",
+        "install_exception_handlers",
+    ]
 
 
 def public_methods() -> dict[str, str]:

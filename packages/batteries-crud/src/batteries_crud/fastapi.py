@@ -2,11 +2,16 @@
 
 Needs the ``fastapi`` extra (``pip install 'batteries-crud[fastapi]'``)::
 
-    from fastapi import FastAPI
-    from batteries_crud.fastapi import install_exception_handlers
+    from fastapi import Depends, FastAPI
+    from batteries_crud.fastapi import crud_dependency, install_exception_handlers
 
     app = FastAPI(lifespan=batteries_lifespan())
     install_exception_handlers(app)
+    Heroes = Annotated[HeroCRUD, Depends(crud_dependency(HeroCRUD))]
+
+    @app.get("/heroes/{hero_id}")
+    async def get_hero(hero_id: int, heroes: Heroes) -> Hero:
+        return await heroes.get_or_raise(hero_id)
 
 =======================  ======  =====================================================
 error                    status  body
@@ -22,7 +27,8 @@ transaction back.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 try:
     from fastapi import FastAPI, Request
@@ -33,9 +39,28 @@ except ImportError as exc:  # pragma: no cover - exercised by the install-alone 
     _msg = "batteries_crud.fastapi needs FastAPI: pip install 'batteries-crud[fastapi]'"
     raise MissingDriverError(_msg, driver="fastapi", extra="batteries-crud[fastapi]") from exc
 
+from batteries_crud._crud import BaseCRUD
 from batteries_crud.exceptions import ConflictError, InvalidFilterError, NotFoundError
+from batteries_models.fastapi import SessionDep
 
-__all__ = ["error_body", "install_exception_handlers"]
+__all__ = ["crud_dependency", "error_body", "install_exception_handlers"]
+
+CRUDT = TypeVar("CRUDT", bound=BaseCRUD[Any, Any, Any])
+
+
+def crud_dependency(crud: type[CRUDT]) -> Callable[..., CRUDT]:
+    """Build a dependency that gives an endpoint ``crud(session)`` on the request's session.
+
+    The session is ``SessionDep``'s (the default database), so an endpoint that also asks for
+    ``SessionDep`` works in the same session and transaction. For a named database, write the
+    three lines yourself with ``session_dependency("name")``.
+    """
+
+    def dependency(session: SessionDep) -> CRUDT:
+        return crud(session)
+
+    dependency.__name__ = f"get_{crud.__name__}"
+    return dependency
 
 
 def error_body(exc: NotFoundError | ConflictError | InvalidFilterError) -> dict[str, Any]:
