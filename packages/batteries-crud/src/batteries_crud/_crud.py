@@ -1,0 +1,853 @@
+"""``BaseCRUD``: typed, async create/read/update/delete for one SQLModel table model."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin, overload
+
+from pydantic import BaseModel as PydanticModel
+from sqlalchemy import (
+    Executable,
+    Result,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
+from sqlmodel import SQLModel
+
+from batteries_crud._conflicts import translate_integrity_error
+from batteries_crud._cursor import decode_cursor, encode_cursor
+from batteries_crud._filters import OrderBy, build_filters, build_order, check_value, parse_key
+from batteries_crud._model_info import ModelInfo, model_info
+from batteries_crud._pages import CursorPage, Page
+from batteries_crud.exceptions import (
+    CRUDDefinitionError,
+    CRUDError,
+    InvalidFilterError,
+    MultipleFoundError,
+    NotFoundError,
+)
+from batteries_models.mixins import utcnow
+
+__all__ = ["BaseCRUD", "CreateT", "ModelT", "UpdateT"]
+
+ModelT = TypeVar("ModelT", bound=SQLModel)
+"""The table model a CRUD class manages."""
+CreateT = TypeVar("CreateT", bound=PydanticModel)
+"""The schema ``create`` accepts (a plain dict works too)."""
+UpdateT = TypeVar("UpdateT", bound=PydanticModel)
+"""The schema ``update`` accepts; only the fields the caller set are written."""
+
+Where = Any
+"""A SQLAlchemy boolean expression (``col(Hero.price) > 10``)."""
+
+_SA_EXECUTE = AsyncSession.execute
+
+
+class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
+    """Create, read, update and delete rows of one table model, in the caller's session.
+
+    Subclass it with the model and the two schemas; the model is read from the parameters::
+
+        class HeroCRUD(BaseCRUD[Hero, HeroCreate, HeroUpdate]):
+            pass
+
+        async with db.session() as session:      # the session scope commits
+            heroes = HeroCRUD(session)
+            hero = await heroes.create(HeroCreate(name="Deadpond"))
+            page = await heroes.paginate(name__icontains="dead", order_by=("-created_at",))
+
+    **Transactions**: every method works inside the session it was given and *flushes* (so
+    keys, defaults and constraint violations show up at once) but never commits or rolls back:
+    the session scope that opened the session (``Database.session()``, ``SessionDep``) commits
+    or rolls back the whole unit of work. A :class:`~batteries_crud.exceptions.ConflictError`
+    raised by a flush leaves the transaction to be rolled back by that scope.
+
+    **Filters**: ``list``, ``count``, ``exists``, ``paginate``, ``paginate_keyset``, ``get_by``,
+    ``update_many`` and ``delete_many`` take SQLAlchemy expressions as positional arguments and
+    Django-style lookups as keywords (``price__gte=10``, ``name__icontains="x"``,
+    ``id__in=[1, 2]``). Unknown fields or lookups and values of the wrong type raise
+    :class:`~batteries_crud.exceptions.InvalidFilterError` before any SQL is sent.
+
+    **Soft delete**: for models with :class:`~batteries_models.SoftDeleteMixin`, reads hide
+    deleted rows unless ``with_deleted=True``; ``delete`` sets ``deleted_at`` unless
+    ``hard=True``.
+
+    **Hooks**: override ``before_create``, ``after_create``, ``before_update``,
+    ``after_update``, ``before_delete`` or ``after_delete``; they run for the one-row methods
+    (``create``, ``update``, ``delete``, and the create or update step of ``get_or_create`` and
+    ``update_or_create``), not for the bulk ones (``create_many``, ``update_many``,
+    ``upsert``, ``upsert_many``, ``delete_many``), which never load the rows.
+
+    Args:
+        session: The async session to work in (``Database.session()``, ``SessionDep``).
+
+    Attributes:
+        model: The table model (class attribute), taken from the generic parameters or set
+            explicitly as ``model = Hero``.
+        session: The session this instance works in.
+    """
+
+    model: ClassVar[type[Any]]
+    _info: ClassVar[ModelInfo | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        model = cls.__dict__.get("model")
+        if model is None:
+            for base in cls.__dict__.get("__orig_bases__", ()):
+                origin = get_origin(base)
+                if isinstance(origin, type) and issubclass(origin, BaseCRUD):
+                    args = get_args(base)
+                    # A TypeVar or Any leaves the model to a subclass (a generic base class).
+                    if args and isinstance(args[0], type) and args[0] is not Any:
+                        model = args[0]
+                        break
+        if model is None:
+            return  # a generic intermediate base, or a subclass of a concrete CRUD class
+        if getattr(model, "__table__", None) is None:
+            msg = (
+                f"{cls.__name__} manages {model.__name__}, which is not a table model: "
+                f"declare it with table=True, or give BaseCRUD the table model first"
+            )
+            raise CRUDDefinitionError(msg, crud=cls.__name__)
+        cls.model = model
+        cls._info = None  # inspected on first use: related models may not exist yet
+
+    def __init__(self, session: AsyncSession) -> None:
+        cls = type(self)
+        if getattr(cls, "model", None) is None:
+            msg = (
+                f"{cls.__name__} has no model: subclass it as "
+                f"class HeroCRUD(BaseCRUD[Hero, HeroCreate, HeroUpdate])"
+            )
+            raise CRUDDefinitionError(msg, crud=cls.__name__)
+        info = cls.__dict__.get("_info")
+        if info is None:
+            info = model_info(cls.model)
+            cls._info = info
+        self.session = session
+        self._model: type[ModelT] = cls.model
+        self._i: ModelInfo = info
+
+    # ------------------------------------------------------------------ hooks
+
+    async def before_create(self, obj: ModelT) -> None:
+        """Run before a new row is added to the session (the object is built, not flushed)."""
+
+    async def after_create(self, obj: ModelT) -> None:
+        """Run after a new row was flushed (its key is set)."""
+
+    async def before_update(self, obj: ModelT, values: dict[str, Any]) -> None:
+        """Run before ``values`` are applied to ``obj``; change ``values`` in place if needed."""
+
+    async def after_update(self, obj: ModelT) -> None:
+        """Run after an update was flushed."""
+
+    async def before_delete(self, obj: ModelT) -> None:
+        """Run before ``obj`` is deleted (or soft-deleted)."""
+
+    async def after_delete(self, obj: ModelT) -> None:
+        """Run after the delete (or soft delete) was flushed."""
+
+    # ------------------------------------------------------------------ reads
+
+    async def get(
+        self, pk: Any, *, options: Sequence[ORMOption] = (), with_deleted: bool = False
+    ) -> ModelT | None:
+        """Return the row with primary key ``pk``, or ``None``.
+
+        Args:
+            pk: The key value; a tuple (in key column order) or a dict for composite keys.
+            options: Loader options such as ``selectinload(Hero.team)``; with options, a row
+                already in the session is read again so that they apply.
+            with_deleted: Also return a soft-deleted row.
+
+        Raises:
+            InvalidFilterError: ``pk`` has the wrong shape or type (no SQL is sent).
+        """
+        ident = self._ident(pk)
+        # With loader options, re-read a row already in the session so the options apply
+        # (otherwise its relationships would still lazy-load: MissingGreenlet in async code).
+        obj = await self.session.get(
+            self._model, ident, options=options or None, populate_existing=bool(options) or None
+        )
+        if obj is not None and not with_deleted and self._is_deleted(obj):
+            return None
+        return obj
+
+    async def get_or_raise(
+        self, pk: Any, *, options: Sequence[ORMOption] = (), with_deleted: bool = False
+    ) -> ModelT:
+        """Return the row with primary key ``pk``.
+
+        Raises:
+            NotFoundError: No such row (or it is soft-deleted and ``with_deleted`` is false).
+            InvalidFilterError: ``pk`` has the wrong shape or type.
+        """
+        obj = await self.get(pk, options=options, with_deleted=with_deleted)
+        if obj is None:
+            raise self._not_found(pk)
+        return obj
+
+    async def get_by(
+        self,
+        *where: Where,
+        options: Sequence[ORMOption] = (),
+        with_deleted: bool = False,
+        **lookup: Any,
+    ) -> ModelT | None:
+        """Return the one row matching the filters, or ``None``.
+
+        Raises:
+            MultipleFoundError: Several rows match.
+            InvalidFilterError: A filter is not valid (no SQL is sent).
+        """
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        return await self._one_or_none(clauses, options, lookup)
+
+    async def list(
+        self,
+        *where: Where,
+        order_by: Sequence[OrderBy] | str = (),
+        limit: int | None = None,
+        offset: int = 0,
+        options: Sequence[ORMOption] = (),
+        with_deleted: bool = False,
+        **lookup: Any,
+    ) -> builtins.list[ModelT]:
+        """Return the rows matching the filters.
+
+        Args:
+            *where: SQLAlchemy boolean expressions, ANDed with the lookups.
+            order_by: Field names (``"-created_at"`` for descending) or SQLAlchemy expressions.
+            limit: At most this many rows (at least 1); all rows when ``None``.
+            offset: Skip this many rows first.
+            options: Loader options such as ``selectinload(Hero.team)``.
+            with_deleted: Include soft-deleted rows.
+            **lookup: Django-style lookups: ``name="x"``, ``price__gte=10``...
+
+        Raises:
+            InvalidFilterError: A filter, ordering, limit or offset is not valid (no SQL sent).
+        """
+        if limit is not None:
+            self._check_window(limit, offset)
+        elif offset < 0:
+            self._check_window(1, offset)
+        statement = select(self._model).where(
+            *build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        )
+        if order_by:
+            statement = statement.order_by(*build_order(self._i, order_by))
+        if limit is not None:
+            statement = statement.limit(limit)
+        if offset:
+            statement = statement.offset(offset)
+        if options:
+            statement = statement.options(*options)
+        result = await self._execute(statement)
+        return builtins.list(result.scalars().all())
+
+    async def count(self, *where: Where, with_deleted: bool = False, **lookup: Any) -> int:
+        """Return how many rows match the filters."""
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        statement = select(func.count()).select_from(self._i.table).where(*clauses)
+        return int((await self._execute(statement)).scalar_one())
+
+    async def exists(self, *where: Where, with_deleted: bool = False, **lookup: Any) -> bool:
+        """Return whether at least one row matches the filters."""
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        statement = select(exists().where(*clauses).select_from(self._i.table))
+        return bool((await self._execute(statement)).scalar_one())
+
+    async def paginate(
+        self,
+        *where: Where,
+        limit: int = 50,
+        offset: int = 0,
+        order_by: Sequence[OrderBy] | str = (),
+        options: Sequence[ORMOption] = (),
+        with_deleted: bool = False,
+        **lookup: Any,
+    ) -> Page[ModelT]:
+        """Return one page of the matching rows and the total count (two queries).
+
+        Without ``order_by`` the rows are ordered by primary key, so pages never overlap.
+        For deep pages of large tables prefer :meth:`paginate_keyset`.
+
+        Raises:
+            InvalidFilterError: ``limit`` < 1, ``offset`` < 0, or a filter is not valid.
+        """
+        self._check_window(limit, offset)
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        order = build_order(self._i, order_by) if order_by else self._pk_order()
+        statement = select(self._model).where(*clauses).order_by(*order).limit(limit)
+        if offset:
+            statement = statement.offset(offset)
+        if options:
+            statement = statement.options(*options)
+        items = builtins.list((await self._execute(statement)).scalars().all())
+        if offset == 0 and len(items) < limit:
+            total = len(items)  # the whole result fits on this first page: no COUNT needed
+        else:
+            count = select(func.count()).select_from(self._i.table).where(*clauses)
+            total = int((await self._execute(count)).scalar_one())
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def paginate_keyset(
+        self,
+        *where: Where,
+        limit: int = 50,
+        after: str | None = None,
+        order_by: Sequence[str] | str = (),
+        options: Sequence[ORMOption] = (),
+        with_deleted: bool = False,
+        **lookup: Any,
+    ) -> CursorPage[ModelT]:
+        """Return the page after the cursor ``after``: as fast on page 10,000 as on page 1.
+
+        The primary key is appended to ``order_by`` to make the order total. Sort columns
+        should be NOT NULL (a NULL cannot be compared), and an index on them keeps it fast.
+
+        Args:
+            *where: SQLAlchemy boolean expressions, ANDed with the lookups.
+            limit: The page size (at least 1).
+            after: The ``next_cursor`` of the previous page; ``None`` for the first page.
+            order_by: Field names only (``"-created_at"``), not expressions.
+            options: Loader options.
+            with_deleted: Include soft-deleted rows.
+            **lookup: Django-style lookups.
+
+        Raises:
+            InvalidFilterError: A bad filter, ordering, limit or cursor (no SQL is sent).
+        """
+        self._check_window(limit, 0)
+        keys = builtins.list((order_by,) if isinstance(order_by, str) else order_by)
+        if not all(isinstance(key, str) for key in keys):
+            msg = f"paginate_keyset orders by field names only, got {order_by!r}"
+            raise InvalidFilterError(msg, table=self._i.name, field="order_by")
+        names = {key.removeprefix("-") for key in keys}
+        keys += [pk for pk in self._i.pk_keys if pk not in names]
+        order = build_order(self._i, keys)
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        if after is not None:
+            values = decode_cursor(self._i, keys, after)
+            clauses.append(self._after(keys, values))
+        statement = select(self._model).where(*clauses).order_by(*order).limit(limit + 1)
+        if options:
+            statement = statement.options(*options)
+        rows = builtins.list((await self._execute(statement)).scalars().all())
+        items = rows[:limit]
+        cursor = None
+        if len(rows) > limit:
+            last = items[-1]
+            cursor = encode_cursor(keys, [getattr(last, k.removeprefix("-")) for k in keys])
+        return CursorPage(items=items, limit=limit, next_cursor=cursor)
+
+    # ------------------------------------------------------------------ writes
+
+    async def create(self, data: CreateT | Mapping[str, Any]) -> ModelT:
+        """Validate ``data`` into a new row, add it to the session and flush.
+
+        Raises:
+            ConflictError: A unique, foreign-key, not-null or check constraint refused the row.
+            InvalidFilterError: A dict holds a key that is not a field of the model.
+            pydantic.ValidationError: The values do not validate against the model.
+        """
+        obj = self._model.model_validate(self._values(data, partial=False))
+        await self.before_create(obj)
+        self.session.add(obj)
+        await self._flush()
+        await self.after_create(obj)
+        return obj
+
+    @overload
+    async def create_many(
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: Literal[True] = True
+    ) -> builtins.list[ModelT]: ...
+
+    @overload
+    async def create_many(
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: Literal[False]
+    ) -> int: ...
+
+    async def create_many(
+        self, items: Iterable[CreateT | Mapping[str, Any]], *, returning: bool = True
+    ) -> builtins.list[ModelT] | int:
+        """Insert many rows with one statement per batch, not one round trip per row.
+
+        With ``returning=True`` (the default) the rows go out as multi-row
+        ``INSERT ... RETURNING`` statements of up to 1,000 rows (SQLAlchemy's
+        "insertmanyvalues") and come back as model instances in the session, in input order.
+        With ``returning=False`` they go out as a plain Core ``executemany`` and only the count
+        comes back: about twice as fast when you do not need the objects.
+
+        Model defaults (``default`` and ``default_factory``) are applied; dict values are not
+        validated by pydantic (pass create schemas to validate). Hooks do not run.
+
+        Returns:
+            The created rows, or their count when ``returning=False``.
+
+        Raises:
+            ConflictError: A constraint refused a row; nothing of this call is kept.
+            InvalidFilterError: A dict holds a key that is not a field of the model.
+        """
+        rows = [self._i.row(self._values(item, partial=False)) for item in items]
+        if not returning:
+            await self._insert_rows(rows)
+            return len(rows)
+        if not rows:
+            return []
+        keys = self._i.pk_keys
+        server_keys = any(k not in row for row in rows for k in keys)
+        if server_keys and self._dialect_name() == "sqlite":
+            # SQLAlchemy cannot tie SQLite's new ROWIDs to the parameter order, so an ordered
+            # RETURNING would fall back to one INSERT per row. SQLite gives each row of a
+            # multi-row INSERT the next ROWID in VALUES order: sorting by key restores it.
+            statement = insert(self._model).returning(self._model)
+            result = await self._execute(statement, rows)
+            created = builtins.list(result.scalars().all())
+            created.sort(key=lambda obj: tuple(getattr(obj, k) for k in keys))
+            return created
+        statement = insert(self._model).returning(self._model, sort_by_parameter_order=True)
+        result = await self._execute(statement, rows)
+        return builtins.list(result.scalars().all())
+
+    async def update(
+        self, pk_or_obj: Any, data: UpdateT | Mapping[str, Any], *, with_deleted: bool = False
+    ) -> ModelT:
+        """Apply the fields the caller set in ``data`` to one row and flush.
+
+        A schema contributes only the fields that were set (``exclude_unset``), so a PATCH
+        body with one field changes one column.
+
+        Args:
+            pk_or_obj: The row, or its primary key.
+            data: An update schema or a dict of field values.
+            with_deleted: Allow updating a soft-deleted row.
+
+        Raises:
+            NotFoundError: No row has that key.
+            ConflictError: A constraint refused the change.
+            InvalidFilterError: A key is not a field, or a value has the wrong type.
+        """
+        obj = await self._resolve(pk_or_obj, with_deleted=with_deleted)
+        values = self._values(data, partial=True)
+        await self.before_update(obj, values)
+        for key, value in values.items():
+            setattr(obj, key, value)
+        self._touch(obj, values)
+        await self._flush()
+        await self.after_update(obj)
+        return obj
+
+    async def update_many(
+        self,
+        values: UpdateT | Mapping[str, Any],
+        *where: Where,
+        with_deleted: bool = False,
+        **lookup: Any,
+    ) -> int:
+        """Set ``values`` on every row matching the filters with one UPDATE; return the count.
+
+        A call without any filter is refused: pass ``sqlalchemy.true()`` to mean every row.
+
+        Raises:
+            InvalidFilterError: No filter, or a bad filter, field or value (no SQL is sent).
+            ConflictError: A constraint refused the change.
+        """
+        self._require_filter("update_many", where, lookup)
+        data = self._values(values, partial=True)
+        if not data:
+            return 0
+        clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+        statement = update(self._model).where(*clauses).values(data)
+        return _rowcount(await self._execute(statement))
+
+    async def upsert(
+        self,
+        data: CreateT | Mapping[str, Any],
+        *,
+        conflict: Sequence[str] | None = None,
+        update: Sequence[str] | None = None,
+    ) -> ModelT:
+        """Insert a row, or update the existing one, in one ``INSERT ... ON CONFLICT``.
+
+        Args:
+            data: The row to insert.
+            conflict: The unique columns that identify the row (default: the primary key).
+            update: The fields to overwrite on conflict (default: the fields given in
+                ``data`` other than ``conflict``).
+
+        Returns:
+            The inserted or updated row, as the database now holds it.
+
+        Raises:
+            CRUDError: The database has no ``ON CONFLICT`` (only PostgreSQL and SQLite do).
+            ConflictError: Another constraint refused the row.
+        """
+        rows = await self.upsert_many([data], conflict=conflict, update=update)
+        return rows[0]
+
+    async def upsert_many(
+        self,
+        items: Iterable[CreateT | Mapping[str, Any]],
+        *,
+        conflict: Sequence[str] | None = None,
+        update: Sequence[str] | None = None,
+    ) -> builtins.list[ModelT]:
+        """Insert or update many rows with ``INSERT ... ON CONFLICT DO UPDATE``, in input order.
+
+        See :meth:`upsert` for the arguments. Hooks do not run.
+        """
+        given = [self._values(item, partial=False) for item in items]
+        if not given:
+            return []
+        target = builtins.list(conflict) if conflict else builtins.list(self._i.pk_keys)
+        for key in target:
+            parse_key(self._i, key)
+        if update is None:
+            fields = {k for item in given for k in item} - set(target) - set(self._i.pk_keys)
+            changed = sorted(fields)
+        else:
+            changed = [parse_key(self._i, key)[0] for key in update]
+        insert_ = self._dialect_insert()
+        set_ = {key: insert_.excluded[self._i.columns[key].name] for key in changed}
+        for key, now in self._i.onupdate.items():
+            set_.setdefault(key, now())
+        if not set_:
+            # DO NOTHING would return no row for an existing key: a no-op update returns it.
+            first = target[0]
+            set_[first] = insert_.excluded[self._i.columns[first].name]
+        statement = insert_.on_conflict_do_update(
+            index_elements=[self._i.columns[k] for k in target], set_=set_
+        ).returning(self._model)
+        rows = [self._i.row(item) for item in given]
+        for row in rows:
+            missing = [k for k in target if k not in row]
+            if missing:
+                msg = (
+                    f"upsert on table {self._i.name!r} needs a value for every conflict field "
+                    f"({', '.join(target)}); missing {', '.join(missing)}: give them, or pass "
+                    f"conflict=[...] naming a unique constraint's fields"
+                )
+                raise InvalidFilterError(msg, table=self._i.name, field=missing[0], valid=target)
+        result = await self._execute(statement.execution_options(populate_existing=True), rows)
+        # An ordered RETURNING sorts by newly generated keys, which updated rows do not get:
+        # match the rows back to the input by their conflict target, which is unique.
+        by_target = {tuple(getattr(obj, k) for k in target): obj for obj in result.scalars()}
+        return [by_target[tuple(check_value(self._i, k, row[k]) for k in target)] for row in rows]
+
+    async def delete(self, pk_or_obj: Any, *, hard: bool = False) -> ModelT:
+        """Delete one row and flush; soft-delete it when the model has ``SoftDeleteMixin``.
+
+        Args:
+            pk_or_obj: The row, or its primary key.
+            hard: Really DELETE a soft-delete model's row (even one already soft-deleted).
+
+        Returns:
+            The deleted row (detached after a hard delete).
+
+        Raises:
+            NotFoundError: No (visible) row has that key.
+            ConflictError: Other rows still refer to it through a foreign key.
+        """
+        obj = await self._resolve(pk_or_obj, with_deleted=hard)
+        await self.before_delete(obj)
+        if self._i.soft_delete and not hard:
+            values: dict[str, Any] = {"deleted_at": utcnow()}
+            obj.deleted_at = values["deleted_at"]
+            self._touch(obj, values)
+        else:
+            await self.session.delete(obj)
+        await self._flush()
+        await self.after_delete(obj)
+        return obj
+
+    async def delete_many(
+        self, *where: Where, hard: bool = False, with_deleted: bool = False, **lookup: Any
+    ) -> int:
+        """Delete (or soft-delete) every row matching the filters; return how many.
+
+        A call without any filter is refused: pass ``sqlalchemy.true()`` to mean every row.
+
+        Raises:
+            InvalidFilterError: No filter, or a bad filter (no SQL is sent).
+            ConflictError: Other rows still refer to a deleted row.
+        """
+        self._require_filter("delete_many", where, lookup)
+        statement: Executable
+        if self._i.soft_delete and not hard:
+            clauses = build_filters(self._i, where, lookup, with_deleted=False)
+            values: dict[str, Any] = {"deleted_at": utcnow()}
+            statement = update(self._model).where(*clauses).values(values)
+        else:
+            clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
+            statement = delete(self._model).where(*clauses)
+        return _rowcount(await self._execute(statement))
+
+    async def get_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookup: Any
+    ) -> tuple[ModelT, bool]:
+        """Return the row matching ``lookup``, creating it from ``lookup`` and ``defaults``.
+
+        Race-safe when ``lookup`` is covered by a unique constraint: the insert runs in a
+        savepoint, and when a concurrent caller won the race the unique violation is caught and
+        the winner's row is returned. Works under READ COMMITTED (the default of PostgreSQL).
+
+        Args:
+            defaults: Extra field values used only when creating.
+            **lookup: Exact field values (no ``__`` lookups) that identify the row.
+
+        Returns:
+            ``(row, created)``.
+
+        Raises:
+            ConflictError: The insert broke a constraint and still no row matches (for example
+                a soft-deleted row holds the unique value).
+        """
+        self._exact_only(lookup)
+        obj = await self.get_by(**lookup)
+        if obj is not None:
+            return obj, False
+        return await self._create_or_reselect({**(defaults or {}), **lookup}, lookup)
+
+    async def update_or_create(
+        self, defaults: Mapping[str, Any] | None = None, **lookup: Any
+    ) -> tuple[ModelT, bool]:
+        """Update the row matching ``lookup`` with ``defaults``, or create it; race-safe.
+
+        The existing row is read ``FOR UPDATE`` (on PostgreSQL), so concurrent callers apply
+        their updates one after the other.
+
+        Returns:
+            ``(row, created)``.
+        """
+        self._exact_only(lookup)
+        values = dict(defaults or {})
+        obj = await self._for_update(lookup)
+        if obj is None:
+            obj, created = await self._create_or_reselect({**values, **lookup}, lookup)
+            if created:
+                return obj, True
+            obj = await self._for_update(lookup) or obj
+        return await self.update(obj, values), False
+
+    # ------------------------------------------------------------------ internals
+
+    async def _execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        # SQLModel's AsyncSession marks execute() deprecated in favour of exec(), which cannot
+        # take executemany parameters; SQLAlchemy's own method is the same code path.
+        try:
+            return await _SA_EXECUTE(self.session, statement, params)
+        except IntegrityError as exc:
+            raise translate_integrity_error(self._i, exc) from exc
+
+    async def _insert_rows(self, rows: builtins.list[dict[str, Any]]) -> None:
+        # A Core executemany compiles one statement for the keys of the first row: rows with
+        # other keys (optional fields left out) go in their own executemany.
+        shapes: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
+        for row in rows:
+            shapes.setdefault(tuple(row), []).append(row)
+        for same_keys in shapes.values():
+            await self._execute(insert(self._i.table), same_keys)
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:
+            raise translate_integrity_error(self._i, exc) from exc
+
+    async def _create_or_reselect(
+        self, data: dict[str, Any], lookup: dict[str, Any]
+    ) -> tuple[ModelT, bool]:
+        obj = self._model.model_validate(self._values(data, partial=False))
+        await self.before_create(obj)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(obj)
+                await self.session.flush()
+        except IntegrityError as exc:
+            # A concurrent caller inserted the same key first; its row is committed by now,
+            # since our insert waited for its transaction to end.
+            existing = await self.get_by(**lookup)
+            if existing is None:
+                raise translate_integrity_error(self._i, exc) from exc
+            return existing, False
+        await self.after_create(obj)
+        return obj, True
+
+    async def _for_update(self, lookup: dict[str, Any]) -> ModelT | None:
+        clauses = build_filters(self._i, (), lookup, with_deleted=False)
+        statement = select(self._model).where(*clauses).limit(2).with_for_update()
+        rows = (await self._execute(statement)).scalars().all()
+        return self._single(rows, lookup)
+
+    async def _one_or_none(
+        self, clauses: Sequence[Any], options: Sequence[ORMOption], lookup: Mapping[str, Any]
+    ) -> ModelT | None:
+        statement = select(self._model).where(*clauses).limit(2)
+        if options:
+            statement = statement.options(*options)
+        rows = (await self._execute(statement)).scalars().all()
+        return self._single(rows, lookup)
+
+    def _single(self, rows: Sequence[ModelT], lookup: Mapping[str, Any]) -> ModelT | None:
+        if len(rows) > 1:
+            msg = (
+                f"Several rows of table {self._i.name!r} match {dict(lookup)}: "
+                f"add filters that match one row, or use list()"
+            )
+            raise MultipleFoundError(msg, table=self._i.name, lookup=dict(lookup))
+        return rows[0] if rows else None
+
+    async def _resolve(self, pk_or_obj: Any, *, with_deleted: bool) -> ModelT:
+        if isinstance(pk_or_obj, self._model):
+            return pk_or_obj
+        return await self.get_or_raise(pk_or_obj, with_deleted=with_deleted)
+
+    def _values(self, data: Any, *, partial: bool) -> dict[str, Any]:
+        """Field values from a schema (only the set fields when ``partial``) or a dict."""
+        if type(data) is not dict and isinstance(data, PydanticModel):  # dicts: fast path
+            dumped = data.model_dump(exclude_unset=partial)
+            # A schema may carry fields that are not columns (a password to hash in a hook).
+            return {k: v for k, v in dumped.items() if k in self._i.columns}
+        if type(data) is not dict and not isinstance(data, Mapping):
+            msg = (
+                f"Expected a schema or a dict of field values for table {self._i.name!r}, "
+                f"got {type(data).__name__}"
+            )
+            raise InvalidFilterError(msg, table=self._i.name, field="data")
+        if not self._i.columns.keys() >= data.keys():
+            unknown = next(key for key in data if key not in self._i.columns)
+            valid = sorted(self._i.columns)
+            msg = (
+                f"Unknown field {unknown!r} for table {self._i.name!r}: "
+                f"valid fields are {', '.join(valid)}"
+            )
+            raise InvalidFilterError(msg, table=self._i.name, field=unknown, valid=valid)
+        if partial:
+            return {key: check_value(self._i, key, value) for key, value in data.items()}
+        return data if type(data) is dict else dict(data)  # callers never mutate it
+
+    def _touch(self, obj: Any, values: dict[str, Any]) -> None:
+        # Set onupdate columns (updated_at) in Python so the object holds the new value after
+        # the flush instead of an expired attribute that would lazy-load (MissingGreenlet).
+        for key, now in self._i.onupdate.items():
+            if key not in values:
+                setattr(obj, key, now())
+
+    def _ident(self, pk: Any) -> Any:
+        keys = self._i.pk_keys
+        if len(keys) == 1 and not isinstance(pk, tuple | Mapping):  # the common case, first
+            return check_value(self._i, keys[0], pk, key="pk")
+        if isinstance(pk, Mapping):
+            if set(pk) != set(keys):
+                msg = f"The key of table {self._i.name!r} is {', '.join(keys)}, got {sorted(pk)}"
+                raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
+            return {k: check_value(self._i, k, pk[k], key="pk") for k in keys}
+        values = pk if isinstance(pk, tuple) else (pk,)
+        if len(values) != len(keys):
+            msg = (
+                f"The key of table {self._i.name!r} has {len(keys)} column(s) "
+                f"({', '.join(keys)}), got {pk!r}: pass a tuple in that order"
+            )
+            raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
+        checked = tuple(
+            check_value(self._i, k, v, key="pk") for k, v in zip(keys, values, strict=True)
+        )
+        return checked if len(checked) > 1 else checked[0]
+
+    def _is_deleted(self, obj: Any) -> bool:
+        return self._i.soft_delete and obj.deleted_at is not None
+
+    def _not_found(self, pk: Any) -> NotFoundError:
+        msg = f"No row of table {self._i.name!r} has the key {pk!r}: check the id"
+        return NotFoundError(msg, table=self._i.name, key=pk)
+
+    def _pk_order(self) -> builtins.list[Any]:
+        return [self._i.columns[k].asc() for k in self._i.pk_keys]
+
+    def _check_window(self, limit: int, offset: int) -> None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            msg = f"limit must be a whole number of at least 1, got {limit!r}"
+            raise InvalidFilterError(msg, table=self._i.name, field="limit")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            msg = f"offset must be a whole number of at least 0, got {offset!r}"
+            raise InvalidFilterError(msg, table=self._i.name, field="offset")
+
+    def _require_filter(self, method: str, where: Sequence[Any], lookup: Mapping[str, Any]) -> None:
+        if not where and not lookup:
+            msg = (
+                f"{method}() without a filter would touch every row of {self._i.name!r}: "
+                f"pass a filter, or sqlalchemy.true() to mean every row"
+            )
+            raise InvalidFilterError(msg, table=self._i.name, field="where")
+
+    def _exact_only(self, lookup: Mapping[str, Any]) -> None:
+        if not lookup:
+            msg = f"Give at least one field=value that identifies the row of {self._i.name!r}"
+            raise InvalidFilterError(msg, table=self._i.name, field="lookup")
+        for key in lookup:
+            field, kind = parse_key(self._i, key)
+            if kind != "exact" or field != key:
+                msg = f"get_or_create and update_or_create take field=value only, got {key!r}"
+                raise InvalidFilterError(msg, table=self._i.name, field=key)
+
+    def _after(self, keys: Sequence[str], values: Sequence[Any]) -> Any:
+        """The WHERE clause of the rows after ``values`` in the order ``keys``."""
+        for key, value in zip(keys, values, strict=True):
+            if value is None:
+                msg = (
+                    f"Keyset pagination cannot continue after a NULL in {key!r}: "
+                    f"order by NOT NULL fields"
+                )
+                raise InvalidFilterError(msg, table=self._i.name, field="order_by")
+        columns = [self._i.columns[key.removeprefix("-")] for key in keys]
+        descending = {key.startswith("-") for key in keys}
+        if len(descending) == 1:
+            # One direction: a row-value comparison, (a, b) > (:a, :b), which PostgreSQL
+            # answers from an index on (a, b) and SQLite (3.15+) understands.
+            if len(columns) == 1:
+                column, value = columns[0], values[0]
+                return column < value if True in descending else column > value
+            row, after = tuple_(*columns), tuple_(*values)
+            return row < after if True in descending else row > after
+        # Mixed directions: (a > :a) OR (a = :a AND b < :b) OR ...
+        branches = []
+        for i, (key, column, value) in enumerate(zip(keys, columns, values, strict=True)):
+            equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
+            step = column < value if key.startswith("-") else column > value
+            branches.append(and_(*equal, step))
+        return or_(*branches)
+
+    def _dialect_name(self) -> str:
+        bind = self.session.bind or self.session.sync_session.get_bind()
+        return bind.dialect.name
+
+    def _dialect_insert(self) -> Any:
+        name = self._dialect_name()
+        if name == "postgresql":
+            return postgresql.insert(self._model)
+        if name == "sqlite":
+            return sqlite.insert(self._model)
+        msg = (
+            f"upsert needs INSERT ... ON CONFLICT, which batteries-crud supports on "
+            f"PostgreSQL and SQLite, not {name}: use get_or_create or update_or_create"
+        )
+        raise CRUDError(msg, table=self._i.name)
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,93 @@
+"""FastAPI integration: map batteries-crud errors to HTTP responses.
+
+Needs the ``fastapi`` extra (``pip install 'batteries-crud[fastapi]'``)::
+
+    from fastapi import Depends, FastAPI
+    from batteries_crud.fastapi import crud_dependency, install_exception_handlers
+
+    app = FastAPI(lifespan=batteries_lifespan())
+    install_exception_handlers(app)
+    Heroes = Annotated[HeroCRUD, Depends(crud_dependency(HeroCRUD))]
+
+    @app.get("/heroes/{hero_id}")
+    async def get_hero(hero_id: int, heroes: Heroes) -> Hero:
+        return await heroes.get_or_raise(hero_id)
+
+=======================  ======  =====================================================
+error                    status  body
+=======================  ======  =====================================================
+``NotFoundError``        404     ``{"detail": ..., "table": ...}``
+``ConflictError``        409     ``{"detail": ..., "table", "kind", "constraint", "columns"}``
+``InvalidFilterError``   422     ``{"detail": ..., "table": ..., "field": ...}``
+=======================  ======  =====================================================
+
+The handler runs after the error left the endpoint, so ``SessionDep`` has already rolled the
+transaction back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+except ImportError as exc:  # pragma: no cover - exercised by the install-alone check
+    from batteries_models.exceptions import MissingDriverError
+
+    _msg = "batteries_crud.fastapi needs FastAPI: pip install 'batteries-crud[fastapi]'"
+    raise MissingDriverError(_msg, driver="fastapi", extra="batteries-crud[fastapi]") from exc
+
+from batteries_crud._crud import BaseCRUD
+from batteries_crud.exceptions import ConflictError, InvalidFilterError, NotFoundError
+from batteries_models.fastapi import SessionDep
+
+__all__ = ["crud_dependency", "error_body", "install_exception_handlers"]
+
+CRUDT = TypeVar("CRUDT", bound=BaseCRUD[Any, Any, Any])
+
+
+def crud_dependency(crud: type[CRUDT]) -> Callable[..., CRUDT]:
+    """Build a dependency that gives an endpoint ``crud(session)`` on the request's session.
+
+    The session is ``SessionDep``'s (the default database), so an endpoint that also asks for
+    ``SessionDep`` works in the same session and transaction. For a named database, write the
+    three lines yourself with ``session_dependency("name")``.
+    """
+
+    def dependency(session: SessionDep) -> CRUDT:
+        return crud(session)
+
+    dependency.__name__ = f"get_{crud.__name__}"
+    return dependency
+
+
+def error_body(exc: NotFoundError | ConflictError | InvalidFilterError) -> dict[str, Any]:
+    """The JSON body the handlers send for ``exc``: its message and structured attributes."""
+    body: dict[str, Any] = {"detail": str(exc), "table": exc.table}
+    if isinstance(exc, ConflictError):
+        body.update(kind=exc.kind, constraint=exc.constraint, columns=list(exc.columns))
+    elif isinstance(exc, InvalidFilterError):
+        body["field"] = exc.field
+    return body
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    return 422
+
+
+async def _handle(_request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, NotFoundError | ConflictError | InvalidFilterError):  # pragma: no cover
+        raise exc
+    return JSONResponse(error_body(exc), status_code=_status(exc))
+
+
+def install_exception_handlers(app: FastAPI) -> None:
+    """Answer ``NotFoundError`` with 404, ``ConflictError`` 409, ``InvalidFilterError`` 422."""
+    for error in (NotFoundError, ConflictError, InvalidFilterError):
+        app.add_exception_handler(error, _handle)
