@@ -18,6 +18,7 @@ PUBLIC = [
     "__version__",
 ]
 
+
 def test_all_lists_exactly_the_public_names() -> None:
     assert batteries_crud.__all__ == PUBLIC
     for name in batteries_crud.__all__:
