@@ -88,8 +88,8 @@ test: lint typecheck contracts api docs ## Every check and every test (the one C
 	$(MAKE) --no-print-directory isolated smoke
 
 .PHONY: demo
-demo: install ## Run the demo app on an embedded SQLite database
-	cd demo && $(CURDIR)/.venv/bin/python -m demo_app.run
+demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve, dump back
+	VENV=$(CURDIR)/.venv bash demo/run.sh
 
 .PHONY: bench
 bench: install ## Benchmarks; figures are ratios against references from the same run
