@@ -50,6 +50,23 @@ USE_MODELS = textwrap.dedent(
 )
 
 
+# batteries-fixtures alone (no crud, no CLI package): its own command dumps a reflected database.
+DUMP_REFLECTED = textwrap.dedent(
+    """
+    import json, sqlite3, subprocess, sys, tempfile
+    from pathlib import Path
+    path = Path(tempfile.mkdtemp()) / "plain.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE pet (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        conn.execute("INSERT INTO pet VALUES (1, 'Rex')")
+    command = Path(sys.executable).parent / "batteries-fixtures"
+    out = subprocess.run([str(command), "dump", "--database-url", f"sqlite:///{path}", "-q"],
+                         check=True, capture_output=True, text=True).stdout
+    assert json.loads(out) == [{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}], out
+    """
+)
+
+
 def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, check=True, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
@@ -62,25 +79,30 @@ def declared_siblings(dist: str) -> set[str]:
     return {n.replace("-", "_") for n in names if n.startswith("batteries-")}
 
 
-def check(dist: str, wheel_dir: Path, extra: str, script: str) -> None:
+def install_alone(tmp: str, wheel_dir: Path, *requirements: str) -> Path:
+    """A fresh venv in ``tmp`` holding ``requirements`` and what they declare; its bin folder."""
+    venv = Path(tmp) / "venv"
+    run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
+    python = str(venv / "bin" / "python")
+    run(
+        UV,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        python,
+        "--find-links",
+        str(wheel_dir),
+        *requirements,
+    )
+    return venv / "bin"
+
+
+def check(dist: str, wheel_dir: Path, extra: str, script: str, *also: str) -> None:
     import_name = dist.replace("-", "_")
+    wheel = next(wheel_dir.glob(f"{import_name}-*.whl"))
     with tempfile.TemporaryDirectory() as tmp:
-        venv = Path(tmp) / "venv"
-        run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
-        python = str(venv / "bin" / "python")
-        wheel = next(wheel_dir.glob(f"{import_name}-*.whl"))
-        target = f"{wheel}{extra}"
-        run(
-            UV,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            python,
-            "--find-links",
-            str(wheel_dir),
-            target,
-        )
+        bin_dir = install_alone(tmp, wheel_dir, f"{wheel}{extra}", *also)
         allowed = declared_siblings(dist) | {import_name}
         forbidden = [s for s in SIBLINGS if s not in allowed]
         probe = textwrap.dedent(
@@ -91,29 +113,17 @@ def check(dist: str, wheel_dir: Path, extra: str, script: str) -> None:
             assert not stray, f"undeclared siblings installed: {{stray}}"
             """
         )
-        run(python, "-c", probe + script, cwd=tmp)
+        run(str(bin_dir / "python"), "-c", probe + script, cwd=tmp)
     print(f"{dist}: installs alone{extra} and works")
 
 
 def check_meta_package(wheel_dir: Path) -> None:
+    wheel = next(wheel_dir.glob("fastapi_batteries-*.whl"))
     with tempfile.TemporaryDirectory() as tmp:
-        venv = Path(tmp) / "venv"
-        run(UV, "venv", "--quiet", "--python", sys.executable, str(venv))
-        python = str(venv / "bin" / "python")
-        wheel = next(wheel_dir.glob("fastapi_batteries-*.whl"))
-        run(
-            UV,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            python,
-            "--find-links",
-            str(wheel_dir),
-            f"{wheel}[all]",
-        )
-        run(python, "-c", "".join(f"import {name}\n" for name in SIBLINGS) + USE_MODELS, cwd=tmp)
-        versions = run(str(venv / "bin" / "fastapi-batteries"), "version").stdout
+        bin_dir = install_alone(tmp, wheel_dir, f"{wheel}[all]")
+        imports = "".join(f"import {name}\n" for name in SIBLINGS)
+        run(str(bin_dir / "python"), "-c", imports + USE_MODELS, cwd=tmp)
+        versions = run(str(bin_dir / "fastapi-batteries"), "version").stdout
         assert "batteries-fixtures 0." in versions, versions
     print("fastapi-batteries[all]: installs every package and the command works")
 
@@ -137,10 +147,10 @@ def main() -> int:
             return 1
         try:
             check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
+            check("batteries-fixtures", wheel_dir, "", DUMP_REFLECTED, "batteries-models[sqlite]")
             for dist in (
                 "batteries-crud",
                 "batteries-migrate",
-                "batteries-fixtures",
                 "batteries-cli",
             ):
                 check(dist, wheel_dir, "", "")
