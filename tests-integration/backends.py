@@ -23,3 +23,17 @@ class Backend:
     @property
     def has_deferrable_constraints(self) -> bool:
         return self.name == "postgresql"
+
+    @property
+    def can_defer_any_foreign_key(self) -> bool:
+        """SQLite's PRAGMA defer_foreign_keys defers every key, declared DEFERRABLE or not."""
+        return self.name == "sqlite"
+
+    @property
+    def has_advisory_locks(self) -> bool:
+        return self.name == "postgresql"
+
+    @property
+    def alters_by_copying_tables(self) -> bool:
+        """SQLite's ALTER is a batch table copy, which offline --sql cannot render."""
+        return self.name == "sqlite"
