@@ -64,7 +64,7 @@ def test_dump_to_stdout_then_load_round_trips(
         app, ["load", str(path), "--database-url", url, "--models", "fixtures_schema", "-v"]
     )
     assert result.exit_code == 0, result.stderr
-    assert "  org: 0 inserted, 2 updated, 0 skipped" in result.stderr
+    assert "  org: 0 inserted, 0 updated, 2 unchanged, 0 skipped" in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("Loaded ")
     assert _dump(url) == printed
 
@@ -205,7 +205,7 @@ def test_sync_wrappers_for_scripts(backend: Any, schema: ModuleType, tmp_path: P
     path = tmp_path / "orgs.json"
     assert dump_sync(url, path, tables=["org"], models=schema.MODELS).tables == {"org": 2}
     report = load_sync(url, path, models=schema.MODELS, mode="merge")
-    assert (report.inserted, report.updated) == (0, 2)
+    assert (report.inserted, report.updated, report.unchanged) == (0, 0, 2)
 
 
 def test_nothing_else_given_with_settings_and_tool_batteries(

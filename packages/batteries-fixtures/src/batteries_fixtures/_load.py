@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
-from batteries_fixtures._codecs import resolve_type
+from batteries_fixtures._codecs import Codec, resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord, read_records
 from batteries_fixtures._graph import Edge, LoadPlan, plan_load, strongly_connected
 from batteries_fixtures._reports import LoadReport, TableCounts
@@ -169,6 +169,7 @@ class _Row:
     index: int
     has_pk: bool
     exists: bool = False
+    unchanged: bool = False
     later: dict[str, Any] | None = None
 
     def where(self) -> str:
@@ -460,9 +461,11 @@ class _Writer:
             self.progress(info.name, 0, total)
         done = 0
         for batch in batches:
-            await self._insert(connection, info, batch)
+            await self._insert(connection, info, [row for row in batch if not row.unchanged])
             for row in batch:
-                if row.exists:
+                if row.unchanged:
+                    counts.unchanged += 1
+                elif row.exists:
                     counts.updated += 1
                 else:
                     counts.inserted += 1
@@ -685,17 +688,33 @@ class _Writer:
         columns = [info.table.c[c.key] for c in info.pk]
         keys = {tuple(row.values[c.key] for c in columns): row for row in with_pk}
         ordered = list(keys)
-        existing: set[tuple[Any, ...]] = set()
+        # In merge mode the stored values come back too, so rows already holding the fixture's
+        # values are left alone: loading a fixture twice writes nothing the second time.
+        compared = sorted({k for row in with_pk for k in row.values} - {c.key for c in columns})
+        fetched = (
+            [*columns, *(info.table.c[k] for k in compared)] if self.mode == "merge" else columns
+        )
         for start in range(0, len(ordered), _LOOKUP_BATCH):
             chunk = ordered[start : start + _LOOKUP_BATCH]
             if len(columns) == 1:
                 condition = self._among(columns[0], [k[0] for k in chunk])
             else:
                 condition = tuple_(*columns).in_(chunk)
-            result = await connection.execute(select(*columns).where(condition))
-            existing.update(tuple(r) for r in result)
-        for key in existing:
-            keys[key].exists = True
+            result = await connection.execute(select(*fetched).where(condition))
+            for stored in result:
+                found = keys[tuple(stored[: len(columns)])]
+                found.exists = True
+                if self.mode == "merge":
+                    current = dict(zip(compared, stored[len(columns) :], strict=True))
+                    # A cycle-broken key is compared with the value it will finally get.
+                    intended = {**found.values, **(found.later or {})}
+                    if all(
+                        _same(info.codecs[k], current[k], v)
+                        for k, v in intended.items()
+                        if k in current
+                    ):
+                        found.unchanged = True
+                        found.later = None
         row = next((r for r in batch if r.exists), None)
         if self.mode == "append" and row is not None:
             shown = _show_key(("pk", tuple(row.values[c.key] for c in columns)))
@@ -774,6 +793,18 @@ class _Writer:
 
 _NOT_FOUND: Any = object()
 _SEVERAL: Any = object()
+
+
+def _same(codec: Codec, stored: Any, wanted: Any) -> bool:
+    """Whether a stored value already is the fixture's value, as a dump would write them."""
+    if stored is None or wanted is None:
+        return stored is None and wanted is None
+    if stored == wanted:
+        return True
+    try:  # e.g. SQLite returns an aware column's UTC time naive: compare the dumped forms
+        return bool(codec.encode(stored) == codec.encode(wanted))
+    except (TypeError, ValueError, AttributeError):
+        return False
 
 
 def _runs(rows: list[_Row], key: Any) -> Iterator[tuple[Any, list[_Row]]]:

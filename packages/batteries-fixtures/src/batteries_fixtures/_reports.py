@@ -14,17 +14,19 @@ class TableCounts:
     Attributes:
         inserted: Rows that did not exist and were inserted.
         updated: Rows that existed (same primary or natural key) and were overwritten.
+        unchanged: Rows that existed with the fixture's values already; nothing was written.
         skipped: Records left out (``ignore_unknown`` on a table the schema lacks).
     """
 
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
 
     @property
     def total(self) -> int:
         """Every record of the table in the fixture."""
-        return self.inserted + self.updated + self.skipped
+        return self.inserted + self.updated + self.unchanged + self.skipped
 
 
 @dataclass
@@ -56,6 +58,11 @@ class LoadReport:
         return sum(c.updated for c in self.tables.values())
 
     @property
+    def unchanged(self) -> int:
+        """Rows that already held the fixture's values, every table."""
+        return sum(c.unchanged for c in self.tables.values())
+
+    @property
     def skipped(self) -> int:
         """Records skipped, every table."""
         return sum(c.skipped for c in self.tables.values())
@@ -64,8 +71,9 @@ class LoadReport:
         """One line for people: what was (or would be) done, and how long it took."""
         verb = "Would load" if self.dry_run else "Loaded"
         return (
-            f"{verb} {self.inserted + self.updated} rows into {len(self.tables)} tables "
-            f"({self.inserted} inserted, {self.updated} updated, {self.skipped} skipped) "
+            f"{verb} {self.inserted + self.updated + self.unchanged} rows into "
+            f"{len(self.tables)} tables ({self.inserted} inserted, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped) "
             f"from {len(self.files)} file(s) in {self.duration:.2f}s"
         )
 

@@ -164,7 +164,7 @@ def load(
         for table, counts in report.tables.items():
             _say(
                 f"  {table}: {counts.inserted} inserted, {counts.updated} updated, "
-                f"{counts.skipped} skipped"
+                f"{counts.unchanged} unchanged, {counts.skipped} skipped"
             )
     if not quiet:
         _say(report.summary())
