@@ -183,9 +183,14 @@ class Database:
         reason = lines[0] if lines else type(cause).__name__
         if self.url.password:
             reason = reason.replace(str(self.url.password), "***")
+        hint = (
+            "check that the file's folder exists and is writable"
+            if self.dialect_name == "sqlite"
+            else "check that the server is running and the URL is right"
+        )
         msg = (
             f"Cannot connect to database {self.name!r} at {where} ({self.masked_url}): "
-            f"{mask_url(reason)}; check that the server is running and the URL is right"
+            f"{mask_url(reason)}; {hint}"
         )
         return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
 
