@@ -115,6 +115,12 @@ class Sizes:
 FULL = Sizes(books=50_000, repeats=5, memory=(20_000, 100_000))
 QUICK = Sizes(books=5_000, repeats=2, memory=(2_000, 10_000))
 LOAD_TARGET = 2.0
+OPERATIONS = [
+    *(f"load {fmt}, {mode}" for fmt in ("JSON", "JSONL") for mode in ("append", "merge")),
+    "dump JSON",
+    "dump JSONL",
+    "memory",
+]
 
 WORDS = [
     "river",
@@ -609,7 +615,8 @@ async def bench_backend(
         warm = fixtures[sizes.memory[0]]
         rows = await bench_loads(backend, main, warm, sizes, only)
         rows += await bench_dumps(backend, main, sizes, folder, only)
-        memory = await bench_memory(backend, [fixtures[n] for n in sizes.memory], only)
+        measured = [fixtures[n] for n in sizes.memory] if only in "memory" else []
+        memory = await bench_memory(backend, measured, only)
     finally:
         await backend.stop()
     return rows, memory
@@ -632,13 +639,17 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 async def main(quick: bool, only: str = "") -> None:
     sizes = QUICK if quick else FULL
+    if not any(only in name for name in OPERATIONS):
+        print(f"no fixtures operation matches {only!r}: {', '.join(OPERATIONS)}", file=sys.stderr)
+        return
     rows: list[list[str]] = []
     memory: list[list[str]] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         fixtures = {}
-        for books in sorted({sizes.books, *sizes.memory}):
+        wanted = {sizes.books, sizes.memory[0]} | (set(sizes.memory) if only in "memory" else set())
+        for books in sorted(wanted):
             data = generate(books)
             fixtures[books] = Fixture(data, write_fixtures(data, folder, f"books{books}"))
         db_path = folder / "bench.sqlite3"
