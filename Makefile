@@ -92,8 +92,8 @@ demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve, dum
 	VENV=$(CURDIR)/.venv bash demo/run.sh
 
 .PHONY: bench
-bench: install ## Benchmarks; figures are ratios against references from the same run
-	$(UV) run python bench/run.py
+bench: install ## Benchmarks (ratios against references of the same run); BENCH_ARGS=--quick for a smoke run
+	$(UV) run python bench/run.py $(BENCH_ARGS)
 
 .PHONY: docs
 docs: install ## Build the documentation with --strict
