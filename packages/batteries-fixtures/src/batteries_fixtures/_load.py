@@ -517,6 +517,8 @@ class _Writer:
                 value = row.values.get(key)
                 if isinstance(value, _NaturalRef):
                     wanted.setdefault(value.table, {})[value.frozen] = value.raw
+        if not wanted:  # no natural keys in this batch: nothing to look up or replace
+            return
         resolved: dict[str, dict[Hashable, Any]] = {}
         for target, raws in wanted.items():
             resolved[target] = await self._lookup_natural(connection, target, raws)
@@ -671,13 +673,14 @@ class _Writer:
             )
 
     def _among(self, column: Any, values: list[Any]) -> Any:
-        """``column IN values``: on PostgreSQL one array parameter (``= ANY``).
+        """``column IN values`` as one parameter, so every batch compiles to a cached statement.
 
-        The statement is then the same for every batch, so the server prepares it once.
+        PostgreSQL gets an array (``= ANY``), which the server also prepares once; elsewhere an
+        expanding parameter, rendered at execution instead of one bound object per value.
         """
         if self.schema.dialect.name == "postgresql":
             return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-        return column.in_(values)
+        return column.in_(bindparam(None, values, type_=column.type, expanding=True))
 
     async def _mark_existing(
         self, connection: AsyncConnection, info: TableInfo, batch: list[_Row]
