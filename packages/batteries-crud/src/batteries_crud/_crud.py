@@ -10,14 +10,11 @@ from pydantic import BaseModel as PydanticModel
 from sqlalchemy import (
     Executable,
     Result,
-    and_,
     delete,
     exists,
     func,
     insert,
-    or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,11 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlmodel import SQLModel
 
+from batteries_crud._checks import check_window, require_exact_lookup, require_filter
 from batteries_crud._conflicts import translate_integrity_error
 from batteries_crud._cursor import decode_cursor, encode_cursor
 from batteries_crud._filters import OrderBy, build_filters, build_order, check_value, parse_key
+from batteries_crud._keyset import keyset_keys, rows_after
 from batteries_crud._model_info import ModelInfo, model_info
 from batteries_crud._pages import CursorPage, Page
+from batteries_crud._values import field_values, primary_key
 from batteries_crud.exceptions import (
     CRUDDefinitionError,
     CRUDError,
@@ -177,7 +177,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: ``pk`` has the wrong shape or type (no SQL is sent).
         """
-        ident = self._ident(pk)
+        ident = primary_key(self._i, pk)
         # With loader options, re-read a row already in the session so the options apply
         # (otherwise its relationships would still lazy-load: MissingGreenlet in async code).
         obj = await self.session.get(
@@ -242,9 +242,9 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A filter, ordering, limit or offset is not valid (no SQL sent).
         """
         if limit is not None:
-            self._check_window(limit, offset)
+            check_window(self._i, limit, offset)
         elif offset < 0:
-            self._check_window(1, offset)
+            check_window(self._i, 1, offset)
         statement = select(self._model).where(
             *build_filters(self._i, where, lookup, with_deleted=with_deleted)
         )
@@ -289,7 +289,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: ``limit`` < 1, ``offset`` < 0, or a filter is not valid.
         """
-        self._check_window(limit, offset)
+        check_window(self._i, limit, offset)
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         order = build_order(self._i, order_by) if order_by else self._pk_order()
         statement = select(self._model).where(*clauses).order_by(*order).limit(limit)
@@ -332,18 +332,13 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: A bad filter, ordering, limit or cursor (no SQL is sent).
         """
-        self._check_window(limit, 0)
-        keys = builtins.list((order_by,) if isinstance(order_by, str) else order_by)
-        if not all(isinstance(key, str) for key in keys):
-            msg = f"paginate_keyset orders by field names only, got {order_by!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="order_by")
-        names = {key.removeprefix("-") for key in keys}
-        keys += [pk for pk in self._i.pk_keys if pk not in names]
+        check_window(self._i, limit, 0)
+        keys = keyset_keys(self._i, order_by)
         order = build_order(self._i, keys)
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         if after is not None:
             values = decode_cursor(self._i, keys, after)
-            clauses.append(self._after(keys, values))
+            clauses.append(rows_after(self._i, keys, values))
         statement = select(self._model).where(*clauses).order_by(*order).limit(limit + 1)
         if options:
             statement = statement.options(*options)
@@ -365,7 +360,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A dict holds a key that is not a field of the model.
             pydantic.ValidationError: The values do not validate against the model.
         """
-        obj = self._model.model_validate(self._values(data, partial=False))
+        obj = self._model.model_validate(field_values(self._i, data, partial=False))
         await self.before_create(obj)
         self.session.add(obj)
         await self._flush()
@@ -403,7 +398,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             ConflictError: A constraint refused a row; nothing of this call is kept.
             InvalidFilterError: A dict holds a key that is not a field of the model.
         """
-        rows = [self._i.row(self._values(item, partial=False)) for item in items]
+        rows = [self._i.row(field_values(self._i, item, partial=False)) for item in items]
         if not returning:
             await self._insert_rows(rows)
             return len(rows)
@@ -443,7 +438,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A key is not a field, or a value has the wrong type.
         """
         obj = await self._resolve(pk_or_obj, with_deleted=with_deleted)
-        values = self._values(data, partial=True)
+        values = field_values(self._i, data, partial=True)
         await self.before_update(obj, values)
         for key, value in values.items():
             setattr(obj, key, value)
@@ -467,8 +462,8 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: No filter, or a bad filter, field or value (no SQL is sent).
             ConflictError: A constraint refused the change.
         """
-        self._require_filter("update_many", where, lookup)
-        data = self._values(values, partial=True)
+        require_filter(self._i, "update_many", where, lookup)
+        data = field_values(self._i, values, partial=True)
         if not data:
             return 0
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
@@ -511,7 +506,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
         See :meth:`upsert` for the arguments. Hooks do not run.
         """
-        given = [self._values(item, partial=False) for item in items]
+        given = [field_values(self._i, item, partial=False) for item in items]
         if not given:
             return []
         target = builtins.list(conflict) if conflict else builtins.list(self._i.pk_keys)
@@ -586,7 +581,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: No filter, or a bad filter (no SQL is sent).
             ConflictError: Other rows still refer to a deleted row.
         """
-        self._require_filter("delete_many", where, lookup)
+        require_filter(self._i, "delete_many", where, lookup)
         statement: Executable
         if self._i.soft_delete and not hard:
             clauses = build_filters(self._i, where, lookup, with_deleted=False)
@@ -617,7 +612,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             ConflictError: The insert broke a constraint and still no row matches (for example
                 a soft-deleted row holds the unique value).
         """
-        self._exact_only(lookup)
+        require_exact_lookup(self._i, lookup)
         obj = await self.get_by(**lookup)
         if obj is not None:
             return obj, False
@@ -634,7 +629,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Returns:
             ``(row, created)``.
         """
-        self._exact_only(lookup)
+        require_exact_lookup(self._i, lookup)
         values = dict(defaults or {})
         obj = await self._for_update(lookup)
         if obj is None:
@@ -672,7 +667,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
     async def _create_or_reselect(
         self, data: dict[str, Any], lookup: dict[str, Any]
     ) -> tuple[ModelT, bool]:
-        obj = self._model.model_validate(self._values(data, partial=False))
+        obj = self._model.model_validate(field_values(self._i, data, partial=False))
         await self.before_create(obj)
         try:
             async with self.session.begin_nested():
@@ -717,57 +712,12 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return pk_or_obj
         return await self.get_or_raise(pk_or_obj, with_deleted=with_deleted)
 
-    def _values(self, data: Any, *, partial: bool) -> dict[str, Any]:
-        """Field values from a schema (only the set fields when ``partial``) or a dict."""
-        if type(data) is not dict and isinstance(data, PydanticModel):  # dicts: fast path
-            dumped = data.model_dump(exclude_unset=partial)
-            # A schema may carry fields that are not columns (a password to hash in a hook).
-            return {k: v for k, v in dumped.items() if k in self._i.columns}
-        if type(data) is not dict and not isinstance(data, Mapping):
-            msg = (
-                f"Expected a schema or a dict of field values for table {self._i.name!r}, "
-                f"got {type(data).__name__}"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="data")
-        if not self._i.columns.keys() >= data.keys():
-            unknown = next(key for key in data if key not in self._i.columns)
-            valid = sorted(self._i.columns)
-            msg = (
-                f"Unknown field {unknown!r} for table {self._i.name!r}: "
-                f"valid fields are {', '.join(valid)}"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field=unknown, valid=valid)
-        if partial:
-            return {key: check_value(self._i, key, value) for key, value in data.items()}
-        return data if type(data) is dict else dict(data)  # callers never mutate it
-
     def _touch(self, obj: Any, values: dict[str, Any]) -> None:
         # Set onupdate columns (updated_at) in Python so the object holds the new value after
         # the flush instead of an expired attribute that would lazy-load (MissingGreenlet).
         for key, now in self._i.onupdate.items():
             if key not in values:
                 setattr(obj, key, now())
-
-    def _ident(self, pk: Any) -> Any:
-        keys = self._i.pk_keys
-        if len(keys) == 1 and not isinstance(pk, tuple | Mapping):  # the common case, first
-            return check_value(self._i, keys[0], pk, key="pk")
-        if isinstance(pk, Mapping):
-            if set(pk) != set(keys):
-                msg = f"The key of table {self._i.name!r} is {', '.join(keys)}, got {sorted(pk)}"
-                raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
-            return {k: check_value(self._i, k, pk[k], key="pk") for k in keys}
-        values = pk if isinstance(pk, tuple) else (pk,)
-        if len(values) != len(keys):
-            msg = (
-                f"The key of table {self._i.name!r} has {len(keys)} column(s) "
-                f"({', '.join(keys)}), got {pk!r}: pass a tuple in that order"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
-        checked = tuple(
-            check_value(self._i, k, v, key="pk") for k, v in zip(keys, values, strict=True)
-        )
-        return checked if len(checked) > 1 else checked[0]
 
     def _is_deleted(self, obj: Any) -> bool:
         return self._i.soft_delete and obj.deleted_at is not None
@@ -778,59 +728,6 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     def _pk_order(self) -> builtins.list[Any]:
         return [self._i.columns[k].asc() for k in self._i.pk_keys]
-
-    def _check_window(self, limit: int, offset: int) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            msg = f"limit must be a whole number of at least 1, got {limit!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="limit")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            msg = f"offset must be a whole number of at least 0, got {offset!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="offset")
-
-    def _require_filter(self, method: str, where: Sequence[Any], lookup: Mapping[str, Any]) -> None:
-        if not where and not lookup:
-            msg = (
-                f"{method}() without a filter would touch every row of {self._i.name!r}: "
-                f"pass a filter, or sqlalchemy.true() to mean every row"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="where")
-
-    def _exact_only(self, lookup: Mapping[str, Any]) -> None:
-        if not lookup:
-            msg = f"Give at least one field=value that identifies the row of {self._i.name!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="lookup")
-        for key in lookup:
-            field, kind = parse_key(self._i, key)
-            if kind != "exact" or field != key:
-                msg = f"get_or_create and update_or_create take field=value only, got {key!r}"
-                raise InvalidFilterError(msg, table=self._i.name, field=key)
-
-    def _after(self, keys: Sequence[str], values: Sequence[Any]) -> Any:
-        """The WHERE clause of the rows after ``values`` in the order ``keys``."""
-        for key, value in zip(keys, values, strict=True):
-            if value is None:
-                msg = (
-                    f"Keyset pagination cannot continue after a NULL in {key!r}: "
-                    f"order by NOT NULL fields"
-                )
-                raise InvalidFilterError(msg, table=self._i.name, field="order_by")
-        columns = [self._i.columns[key.removeprefix("-")] for key in keys]
-        descending = {key.startswith("-") for key in keys}
-        if len(descending) == 1:
-            # One direction: a row-value comparison, (a, b) > (:a, :b), which PostgreSQL
-            # answers from an index on (a, b) and SQLite (3.15+) understands.
-            if len(columns) == 1:
-                column, value = columns[0], values[0]
-                return column < value if True in descending else column > value
-            row, after = tuple_(*columns), tuple_(*values)
-            return row < after if True in descending else row > after
-        # Mixed directions: (a > :a) OR (a = :a AND b < :b) OR ...
-        branches = []
-        for i, (key, column, value) in enumerate(zip(keys, columns, values, strict=True)):
-            equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
-            step = column < value if key.startswith("-") else column > value
-            branches.append(and_(*equal, step))
-        return or_(*branches)
 
     def _dialect_name(self) -> str:
         bind = self.session.bind or self.session.sync_session.get_bind()
