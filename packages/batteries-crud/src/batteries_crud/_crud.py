@@ -17,7 +17,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
@@ -26,15 +25,22 @@ from sqlmodel import SQLModel
 from batteries_crud._checks import check_window, require_exact_lookup, require_filter
 from batteries_crud._conflicts import translate_integrity_error
 from batteries_crud._cursor import decode_cursor, encode_cursor
-from batteries_crud._filters import OrderBy, build_filters, build_order, check_value, parse_key
+from batteries_crud._filters import OrderBy, build_filters, build_order
 from batteries_crud._keyset import keyset_keys, rows_after
 from batteries_crud._model_info import ModelInfo, model_info
 from batteries_crud._pages import CursorPage, Page
 from batteries_crud._values import field_values, primary_key
+from batteries_crud._writes import (
+    dialect_name,
+    in_input_order,
+    require_conflict_values,
+    rowcount,
+    rows_by_shape,
+    upsert_columns,
+    upsert_statement,
+)
 from batteries_crud.exceptions import (
     CRUDDefinitionError,
-    CRUDError,
-    InvalidFilterError,
     MultipleFoundError,
     NotFoundError,
 )
@@ -406,7 +412,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return []
         keys = self._i.pk_keys
         server_keys = any(k not in row for row in rows for k in keys)
-        if server_keys and self._dialect_name() == "sqlite":
+        if server_keys and dialect_name(self.session) == "sqlite":
             # SQLAlchemy cannot tie SQLite's new ROWIDs to the parameter order, so an ordered
             # RETURNING would fall back to one INSERT per row. SQLite gives each row of a
             # multi-row INSERT the next ROWID in VALUES order: sorting by key restores it.
@@ -468,7 +474,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return 0
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         statement = update(self._model).where(*clauses).values(data)
-        return _rowcount(await self._execute(statement))
+        return rowcount(await self._execute(statement))
 
     async def upsert(
         self,
@@ -509,40 +515,12 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         given = [field_values(self._i, item, partial=False) for item in items]
         if not given:
             return []
-        target = builtins.list(conflict) if conflict else builtins.list(self._i.pk_keys)
-        for key in target:
-            parse_key(self._i, key)
-        if update is None:
-            fields = {k for item in given for k in item} - set(target) - set(self._i.pk_keys)
-            changed = sorted(fields)
-        else:
-            changed = [parse_key(self._i, key)[0] for key in update]
-        insert_ = self._dialect_insert()
-        set_ = {key: insert_.excluded[self._i.columns[key].name] for key in changed}
-        for key, now in self._i.onupdate.items():
-            set_.setdefault(key, now())
-        if not set_:
-            # DO NOTHING would return no row for an existing key: a no-op update returns it.
-            first = target[0]
-            set_[first] = insert_.excluded[self._i.columns[first].name]
-        statement = insert_.on_conflict_do_update(
-            index_elements=[self._i.columns[k] for k in target], set_=set_
-        ).returning(self._model)
+        target, changed = upsert_columns(self._i, given, conflict, update)
+        statement = upsert_statement(self._i, dialect_name(self.session), target, changed)
         rows = [self._i.row(item) for item in given]
-        for row in rows:
-            missing = [k for k in target if k not in row]
-            if missing:
-                msg = (
-                    f"upsert on table {self._i.name!r} needs a value for every conflict field "
-                    f"({', '.join(target)}); missing {', '.join(missing)}: give them, or pass "
-                    f"conflict=[...] naming a unique constraint's fields"
-                )
-                raise InvalidFilterError(msg, table=self._i.name, field=missing[0], valid=target)
-        result = await self._execute(statement.execution_options(populate_existing=True), rows)
-        # An ordered RETURNING sorts by newly generated keys, which updated rows do not get:
-        # match the rows back to the input by their conflict target, which is unique.
-        by_target = {tuple(getattr(obj, k) for k in target): obj for obj in result.scalars()}
-        return [by_target[tuple(check_value(self._i, k, row[k]) for k in target)] for row in rows]
+        require_conflict_values(self._i, rows, target)
+        result = await self._execute(statement, rows)
+        return in_input_order(self._i, result.scalars(), rows, target)
 
     async def delete(self, pk_or_obj: Any, *, hard: bool = False) -> ModelT:
         """Delete one row and flush; soft-delete it when the model has ``SoftDeleteMixin``.
@@ -590,7 +568,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         else:
             clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
             statement = delete(self._model).where(*clauses)
-        return _rowcount(await self._execute(statement))
+        return rowcount(await self._execute(statement))
 
     async def get_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookup: Any
@@ -650,12 +628,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             raise translate_integrity_error(self._i, exc) from exc
 
     async def _insert_rows(self, rows: builtins.list[dict[str, Any]]) -> None:
-        # A Core executemany compiles one statement for the keys of the first row: rows with
-        # other keys (optional fields left out) go in their own executemany.
-        shapes: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
-        for row in rows:
-            shapes.setdefault(tuple(row), []).append(row)
-        for same_keys in shapes.values():
+        for same_keys in rows_by_shape(rows):
             await self._execute(insert(self._i.table), same_keys)
 
     async def _flush(self) -> None:
@@ -728,23 +701,3 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     def _pk_order(self) -> builtins.list[Any]:
         return [self._i.columns[k].asc() for k in self._i.pk_keys]
-
-    def _dialect_name(self) -> str:
-        bind = self.session.bind or self.session.sync_session.get_bind()
-        return bind.dialect.name
-
-    def _dialect_insert(self) -> Any:
-        name = self._dialect_name()
-        if name == "postgresql":
-            return postgresql.insert(self._model)
-        if name == "sqlite":
-            return sqlite.insert(self._model)
-        msg = (
-            f"upsert needs INSERT ... ON CONFLICT, which batteries-crud supports on "
-            f"PostgreSQL and SQLite, not {name}: use get_or_create or update_or_create"
-        )
-        raise CRUDError(msg, table=self._i.name)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(getattr(result, "rowcount", 0))
