@@ -7,16 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin, overload
 
 from pydantic import BaseModel as PydanticModel
-from sqlalchemy import (
-    Executable,
-    Result,
-    delete,
-    exists,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Executable, Result, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
@@ -39,11 +30,7 @@ from batteries_crud._writes import (
     upsert_columns,
     upsert_statement,
 )
-from batteries_crud.exceptions import (
-    CRUDDefinitionError,
-    MultipleFoundError,
-    NotFoundError,
-)
+from batteries_crud.exceptions import CRUDDefinitionError, MultipleFoundError, NotFoundError
 from batteries_models.mixins import utcnow
 
 __all__ = ["BaseCRUD", "CreateT", "ModelT", "UpdateT"]
