@@ -7,37 +7,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin, overload
 
 from pydantic import BaseModel as PydanticModel
-from sqlalchemy import (
-    Executable,
-    Result,
-    and_,
-    delete,
-    exists,
-    func,
-    insert,
-    or_,
-    select,
-    tuple_,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable, Result, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlmodel import SQLModel
 
+from batteries_crud._checks import check_window, require_exact_lookup, require_filter
 from batteries_crud._conflicts import translate_integrity_error
 from batteries_crud._cursor import decode_cursor, encode_cursor
-from batteries_crud._filters import OrderBy, build_filters, build_order, check_value, parse_key
+from batteries_crud._filters import OrderBy, build_filters, build_order
+from batteries_crud._keyset import keyset_keys, rows_after
 from batteries_crud._model_info import ModelInfo, model_info
 from batteries_crud._pages import CursorPage, Page
-from batteries_crud.exceptions import (
-    CRUDDefinitionError,
-    CRUDError,
-    InvalidFilterError,
-    MultipleFoundError,
-    NotFoundError,
+from batteries_crud._values import field_values, primary_key
+from batteries_crud._writes import (
+    dialect_name,
+    in_input_order,
+    require_conflict_values,
+    rowcount,
+    rows_by_shape,
+    upsert_columns,
+    upsert_statement,
 )
+from batteries_crud.exceptions import CRUDDefinitionError, MultipleFoundError, NotFoundError
 from batteries_models.mixins import utcnow
 
 __all__ = ["BaseCRUD", "CreateT", "ModelT", "UpdateT"]
@@ -177,7 +170,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: ``pk`` has the wrong shape or type (no SQL is sent).
         """
-        ident = self._ident(pk)
+        ident = primary_key(self._i, pk)
         # With loader options, re-read a row already in the session so the options apply
         # (otherwise its relationships would still lazy-load: MissingGreenlet in async code).
         obj = await self.session.get(
@@ -242,9 +235,9 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A filter, ordering, limit or offset is not valid (no SQL sent).
         """
         if limit is not None:
-            self._check_window(limit, offset)
+            check_window(self._i, limit, offset)
         elif offset < 0:
-            self._check_window(1, offset)
+            check_window(self._i, 1, offset)
         statement = select(self._model).where(
             *build_filters(self._i, where, lookup, with_deleted=with_deleted)
         )
@@ -289,7 +282,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: ``limit`` < 1, ``offset`` < 0, or a filter is not valid.
         """
-        self._check_window(limit, offset)
+        check_window(self._i, limit, offset)
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         order = build_order(self._i, order_by) if order_by else self._pk_order()
         statement = select(self._model).where(*clauses).order_by(*order).limit(limit)
@@ -332,18 +325,13 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: A bad filter, ordering, limit or cursor (no SQL is sent).
         """
-        self._check_window(limit, 0)
-        keys = builtins.list((order_by,) if isinstance(order_by, str) else order_by)
-        if not all(isinstance(key, str) for key in keys):
-            msg = f"paginate_keyset orders by field names only, got {order_by!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="order_by")
-        names = {key.removeprefix("-") for key in keys}
-        keys += [pk for pk in self._i.pk_keys if pk not in names]
+        check_window(self._i, limit, 0)
+        keys = keyset_keys(self._i, order_by)
         order = build_order(self._i, keys)
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         if after is not None:
             values = decode_cursor(self._i, keys, after)
-            clauses.append(self._after(keys, values))
+            clauses.append(rows_after(self._i, keys, values))
         statement = select(self._model).where(*clauses).order_by(*order).limit(limit + 1)
         if options:
             statement = statement.options(*options)
@@ -365,7 +353,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A dict holds a key that is not a field of the model.
             pydantic.ValidationError: The values do not validate against the model.
         """
-        obj = self._model.model_validate(self._values(data, partial=False))
+        obj = self._model.model_validate(field_values(self._i, data, partial=False))
         await self.before_create(obj)
         self.session.add(obj)
         await self._flush()
@@ -403,7 +391,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             ConflictError: A constraint refused a row; nothing of this call is kept.
             InvalidFilterError: A dict holds a key that is not a field of the model.
         """
-        rows = [self._i.row(self._values(item, partial=False)) for item in items]
+        rows = [self._i.row(field_values(self._i, item, partial=False)) for item in items]
         if not returning:
             await self._insert_rows(rows)
             return len(rows)
@@ -411,7 +399,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return []
         keys = self._i.pk_keys
         server_keys = any(k not in row for row in rows for k in keys)
-        if server_keys and self._dialect_name() == "sqlite":
+        if server_keys and dialect_name(self.session) == "sqlite":
             # SQLAlchemy cannot tie SQLite's new ROWIDs to the parameter order, so an ordered
             # RETURNING would fall back to one INSERT per row. SQLite gives each row of a
             # multi-row INSERT the next ROWID in VALUES order: sorting by key restores it.
@@ -443,7 +431,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: A key is not a field, or a value has the wrong type.
         """
         obj = await self._resolve(pk_or_obj, with_deleted=with_deleted)
-        values = self._values(data, partial=True)
+        values = field_values(self._i, data, partial=True)
         await self.before_update(obj, values)
         for key, value in values.items():
             setattr(obj, key, value)
@@ -467,13 +455,13 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: No filter, or a bad filter, field or value (no SQL is sent).
             ConflictError: A constraint refused the change.
         """
-        self._require_filter("update_many", where, lookup)
-        data = self._values(values, partial=True)
+        require_filter(self._i, "update_many", where, lookup)
+        data = field_values(self._i, values, partial=True)
         if not data:
             return 0
         clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
         statement = update(self._model).where(*clauses).values(data)
-        return _rowcount(await self._execute(statement))
+        return rowcount(await self._execute(statement))
 
     async def upsert(
         self,
@@ -511,43 +499,15 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
         See :meth:`upsert` for the arguments. Hooks do not run.
         """
-        given = [self._values(item, partial=False) for item in items]
+        given = [field_values(self._i, item, partial=False) for item in items]
         if not given:
             return []
-        target = builtins.list(conflict) if conflict else builtins.list(self._i.pk_keys)
-        for key in target:
-            parse_key(self._i, key)
-        if update is None:
-            fields = {k for item in given for k in item} - set(target) - set(self._i.pk_keys)
-            changed = sorted(fields)
-        else:
-            changed = [parse_key(self._i, key)[0] for key in update]
-        insert_ = self._dialect_insert()
-        set_ = {key: insert_.excluded[self._i.columns[key].name] for key in changed}
-        for key, now in self._i.onupdate.items():
-            set_.setdefault(key, now())
-        if not set_:
-            # DO NOTHING would return no row for an existing key: a no-op update returns it.
-            first = target[0]
-            set_[first] = insert_.excluded[self._i.columns[first].name]
-        statement = insert_.on_conflict_do_update(
-            index_elements=[self._i.columns[k] for k in target], set_=set_
-        ).returning(self._model)
+        target, changed = upsert_columns(self._i, given, conflict, update)
+        statement = upsert_statement(self._i, dialect_name(self.session), target, changed)
         rows = [self._i.row(item) for item in given]
-        for row in rows:
-            missing = [k for k in target if k not in row]
-            if missing:
-                msg = (
-                    f"upsert on table {self._i.name!r} needs a value for every conflict field "
-                    f"({', '.join(target)}); missing {', '.join(missing)}: give them, or pass "
-                    f"conflict=[...] naming a unique constraint's fields"
-                )
-                raise InvalidFilterError(msg, table=self._i.name, field=missing[0], valid=target)
-        result = await self._execute(statement.execution_options(populate_existing=True), rows)
-        # An ordered RETURNING sorts by newly generated keys, which updated rows do not get:
-        # match the rows back to the input by their conflict target, which is unique.
-        by_target = {tuple(getattr(obj, k) for k in target): obj for obj in result.scalars()}
-        return [by_target[tuple(check_value(self._i, k, row[k]) for k in target)] for row in rows]
+        require_conflict_values(self._i, rows, target)
+        result = await self._execute(statement, rows)
+        return in_input_order(self._i, result.scalars(), rows, target)
 
     async def delete(self, pk_or_obj: Any, *, hard: bool = False) -> ModelT:
         """Delete one row and flush; soft-delete it when the model has ``SoftDeleteMixin``.
@@ -586,7 +546,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             InvalidFilterError: No filter, or a bad filter (no SQL is sent).
             ConflictError: Other rows still refer to a deleted row.
         """
-        self._require_filter("delete_many", where, lookup)
+        require_filter(self._i, "delete_many", where, lookup)
         statement: Executable
         if self._i.soft_delete and not hard:
             clauses = build_filters(self._i, where, lookup, with_deleted=False)
@@ -595,7 +555,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         else:
             clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
             statement = delete(self._model).where(*clauses)
-        return _rowcount(await self._execute(statement))
+        return rowcount(await self._execute(statement))
 
     async def get_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookup: Any
@@ -617,7 +577,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             ConflictError: The insert broke a constraint and still no row matches (for example
                 a soft-deleted row holds the unique value).
         """
-        self._exact_only(lookup)
+        require_exact_lookup(self._i, lookup)
         obj = await self.get_by(**lookup)
         if obj is not None:
             return obj, False
@@ -634,7 +594,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Returns:
             ``(row, created)``.
         """
-        self._exact_only(lookup)
+        require_exact_lookup(self._i, lookup)
         values = dict(defaults or {})
         obj = await self._for_update(lookup)
         if obj is None:
@@ -655,12 +615,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             raise translate_integrity_error(self._i, exc) from exc
 
     async def _insert_rows(self, rows: builtins.list[dict[str, Any]]) -> None:
-        # A Core executemany compiles one statement for the keys of the first row: rows with
-        # other keys (optional fields left out) go in their own executemany.
-        shapes: dict[tuple[str, ...], builtins.list[dict[str, Any]]] = {}
-        for row in rows:
-            shapes.setdefault(tuple(row), []).append(row)
-        for same_keys in shapes.values():
+        for same_keys in rows_by_shape(rows):
             await self._execute(insert(self._i.table), same_keys)
 
     async def _flush(self) -> None:
@@ -672,7 +627,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
     async def _create_or_reselect(
         self, data: dict[str, Any], lookup: dict[str, Any]
     ) -> tuple[ModelT, bool]:
-        obj = self._model.model_validate(self._values(data, partial=False))
+        obj = self._model.model_validate(field_values(self._i, data, partial=False))
         await self.before_create(obj)
         try:
             async with self.session.begin_nested():
@@ -717,57 +672,12 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             return pk_or_obj
         return await self.get_or_raise(pk_or_obj, with_deleted=with_deleted)
 
-    def _values(self, data: Any, *, partial: bool) -> dict[str, Any]:
-        """Field values from a schema (only the set fields when ``partial``) or a dict."""
-        if type(data) is not dict and isinstance(data, PydanticModel):  # dicts: fast path
-            dumped = data.model_dump(exclude_unset=partial)
-            # A schema may carry fields that are not columns (a password to hash in a hook).
-            return {k: v for k, v in dumped.items() if k in self._i.columns}
-        if type(data) is not dict and not isinstance(data, Mapping):
-            msg = (
-                f"Expected a schema or a dict of field values for table {self._i.name!r}, "
-                f"got {type(data).__name__}"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="data")
-        if not self._i.columns.keys() >= data.keys():
-            unknown = next(key for key in data if key not in self._i.columns)
-            valid = sorted(self._i.columns)
-            msg = (
-                f"Unknown field {unknown!r} for table {self._i.name!r}: "
-                f"valid fields are {', '.join(valid)}"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field=unknown, valid=valid)
-        if partial:
-            return {key: check_value(self._i, key, value) for key, value in data.items()}
-        return data if type(data) is dict else dict(data)  # callers never mutate it
-
     def _touch(self, obj: Any, values: dict[str, Any]) -> None:
         # Set onupdate columns (updated_at) in Python so the object holds the new value after
         # the flush instead of an expired attribute that would lazy-load (MissingGreenlet).
         for key, now in self._i.onupdate.items():
             if key not in values:
                 setattr(obj, key, now())
-
-    def _ident(self, pk: Any) -> Any:
-        keys = self._i.pk_keys
-        if len(keys) == 1 and not isinstance(pk, tuple | Mapping):  # the common case, first
-            return check_value(self._i, keys[0], pk, key="pk")
-        if isinstance(pk, Mapping):
-            if set(pk) != set(keys):
-                msg = f"The key of table {self._i.name!r} is {', '.join(keys)}, got {sorted(pk)}"
-                raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
-            return {k: check_value(self._i, k, pk[k], key="pk") for k in keys}
-        values = pk if isinstance(pk, tuple) else (pk,)
-        if len(values) != len(keys):
-            msg = (
-                f"The key of table {self._i.name!r} has {len(keys)} column(s) "
-                f"({', '.join(keys)}), got {pk!r}: pass a tuple in that order"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="pk", valid=keys)
-        checked = tuple(
-            check_value(self._i, k, v, key="pk") for k, v in zip(keys, values, strict=True)
-        )
-        return checked if len(checked) > 1 else checked[0]
 
     def _is_deleted(self, obj: Any) -> bool:
         return self._i.soft_delete and obj.deleted_at is not None
@@ -778,76 +688,3 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     def _pk_order(self) -> builtins.list[Any]:
         return [self._i.columns[k].asc() for k in self._i.pk_keys]
-
-    def _check_window(self, limit: int, offset: int) -> None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            msg = f"limit must be a whole number of at least 1, got {limit!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="limit")
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            msg = f"offset must be a whole number of at least 0, got {offset!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="offset")
-
-    def _require_filter(self, method: str, where: Sequence[Any], lookup: Mapping[str, Any]) -> None:
-        if not where and not lookup:
-            msg = (
-                f"{method}() without a filter would touch every row of {self._i.name!r}: "
-                f"pass a filter, or sqlalchemy.true() to mean every row"
-            )
-            raise InvalidFilterError(msg, table=self._i.name, field="where")
-
-    def _exact_only(self, lookup: Mapping[str, Any]) -> None:
-        if not lookup:
-            msg = f"Give at least one field=value that identifies the row of {self._i.name!r}"
-            raise InvalidFilterError(msg, table=self._i.name, field="lookup")
-        for key in lookup:
-            field, kind = parse_key(self._i, key)
-            if kind != "exact" or field != key:
-                msg = f"get_or_create and update_or_create take field=value only, got {key!r}"
-                raise InvalidFilterError(msg, table=self._i.name, field=key)
-
-    def _after(self, keys: Sequence[str], values: Sequence[Any]) -> Any:
-        """The WHERE clause of the rows after ``values`` in the order ``keys``."""
-        for key, value in zip(keys, values, strict=True):
-            if value is None:
-                msg = (
-                    f"Keyset pagination cannot continue after a NULL in {key!r}: "
-                    f"order by NOT NULL fields"
-                )
-                raise InvalidFilterError(msg, table=self._i.name, field="order_by")
-        columns = [self._i.columns[key.removeprefix("-")] for key in keys]
-        descending = {key.startswith("-") for key in keys}
-        if len(descending) == 1:
-            # One direction: a row-value comparison, (a, b) > (:a, :b), which PostgreSQL
-            # answers from an index on (a, b) and SQLite (3.15+) understands.
-            if len(columns) == 1:
-                column, value = columns[0], values[0]
-                return column < value if True in descending else column > value
-            row, after = tuple_(*columns), tuple_(*values)
-            return row < after if True in descending else row > after
-        # Mixed directions: (a > :a) OR (a = :a AND b < :b) OR ...
-        branches = []
-        for i, (key, column, value) in enumerate(zip(keys, columns, values, strict=True)):
-            equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
-            step = column < value if key.startswith("-") else column > value
-            branches.append(and_(*equal, step))
-        return or_(*branches)
-
-    def _dialect_name(self) -> str:
-        bind = self.session.bind or self.session.sync_session.get_bind()
-        return bind.dialect.name
-
-    def _dialect_insert(self) -> Any:
-        name = self._dialect_name()
-        if name == "postgresql":
-            return postgresql.insert(self._model)
-        if name == "sqlite":
-            return sqlite.insert(self._model)
-        msg = (
-            f"upsert needs INSERT ... ON CONFLICT, which batteries-crud supports on "
-            f"PostgreSQL and SQLite, not {name}: use get_or_create or update_or_create"
-        )
-        raise CRUDError(msg, table=self._i.name)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    return int(getattr(result, "rowcount", 0))
