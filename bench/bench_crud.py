@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,19 +30,12 @@ from typing import Any
 
 from pydantic import BaseModel as Schema
 from sqlalchemy import func, insert
-from sqlalchemy.engine import make_url
 from sqlmodel import Field, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_crud import BaseCRUD
 from batteries_models import BaseModel, Database, IntIDMixin
-
-POSTGRES_URL = os.environ.get(
-    "BATTERIES_BENCH_POSTGRES_URL",
-    os.environ.get(
-        "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-    ),
-)
+from throwaway_postgres import throwaway_database
 
 
 class BenchHero(BaseModel, IntIDMixin, table=True):
@@ -302,41 +294,15 @@ async def bench_backend(name: str, url: str, sizes: Sizes, only: str) -> list[li
     return results
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    url = make_url(POSTGRES_URL)
-    conn = await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=url.database or "postgres",
-        timeout=5,
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def main(quick: bool, only: str = "") -> None:
     sizes = QUICK if quick else FULL
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as folder:
         sqlite_url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
         rows += await bench_backend("SQLite", sqlite_url, sizes, only)
-    name = f"batteries_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        await _admin(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        print(f"PostgreSQL skipped: {POSTGRES_URL} unreachable ({exc})", file=sys.stderr)
-    else:
-        try:
-            url = make_url(POSTGRES_URL).set(database=name)
-            rows += await bench_backend("PostgreSQL", url.render_as_string(False), sizes, only)
-        finally:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with throwaway_database() as url:
+        if url is not None:
+            rows += await bench_backend("PostgreSQL", url, sizes, only)
     header = ["backend", "operation", "reference ms/call", "BaseCRUD ms/call", "wall ratio"]
     header += ["CPU ratio", "target", "met"]
     print(

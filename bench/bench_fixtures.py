@@ -44,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -53,18 +52,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Table
-from sqlalchemy.engine import make_url
 from sqlmodel import Field
 
 from batteries_fixtures import dump, load
 from batteries_models import BaseModel, Database, IntIDMixin
-
-POSTGRES_URL = os.environ.get(
-    "BATTERIES_BENCH_POSTGRES_URL",
-    os.environ.get(
-        "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-    ),
-)
+from throwaway_postgres import asyncpg_connect, throwaway_database
 
 
 class FxAuthor(BaseModel, IntIDMixin, table=True):
@@ -351,7 +343,7 @@ class PostgresBackend(Backend):
     async def start(self, data: Data) -> None:
         await super().start(data)
         self.data = data
-        self.raw = await _asyncpg_connect(self.url)
+        self.raw = await asyncpg_connect(self.url)
 
     async def wipe(self) -> None:
         await self.raw.execute(f"TRUNCATE {', '.join(t.name for t in TABLES)}")
@@ -377,20 +369,6 @@ class PostgresBackend(Backend):
         if self.raw is not None:
             await self.raw.close()
         await super().stop()
-
-
-async def _asyncpg_connect(url: str) -> Any:
-    import asyncpg
-
-    parsed = make_url(url)
-    return await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        database=parsed.database or "postgres",
-        timeout=5,
-    )
 
 
 # ---------------------------------------------------------------- the harness
@@ -622,14 +600,6 @@ async def bench_backend(
     return rows, memory
 
 
-async def _admin(sql: str) -> None:
-    conn = await _asyncpg_connect(POSTGRES_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def print_table(header: list[str], rows: list[list[str]]) -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -657,19 +627,11 @@ async def main(quick: bool, only: str = "") -> None:
         found = await bench_backend(backend, fixtures, sizes, folder, only)
         rows += found[0]
         memory += found[1]
-        database = f"batteries_bench_{uuid.uuid4().hex[:10]}"
-        try:
-            await _admin(f'CREATE DATABASE "{database}"')
-        except Exception as exc:
-            print(f"PostgreSQL skipped: {POSTGRES_URL} unreachable ({exc})", file=sys.stderr)
-        else:
-            try:
-                url = make_url(POSTGRES_URL).set(database=database).render_as_string(False)
+        async with throwaway_database() as url:
+            if url is not None:
                 found = await bench_backend(PostgresBackend(url), fixtures, sizes, folder, only)
                 rows += found[0]
                 memory += found[1]
-            finally:
-                await _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     data = fixtures[sizes.books].data
     counts = ", ".join(f"{n.removeprefix('bench_fx_')} {len(r):,}" for n, r in data.rows.items())
     print(
