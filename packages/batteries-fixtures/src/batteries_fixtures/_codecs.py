@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column
 from sqlalchemy import types as sqltypes
@@ -327,13 +327,21 @@ def _encode_naive(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
 
 
-def _parse_datetime(value: Any) -> datetime:
-    _expect(value, str, "an ISO 8601 datetime")
+_T = TypeVar("_T")
+
+
+def _parse_iso(value: Any, parse: Callable[[str], _T], what: str) -> _T:
+    """``parse(value)``, with a message naming the expected form when the text does not fit."""
+    _expect(value, str, f"an ISO 8601 {what.split(' ')[0]}")
     try:
-        return datetime.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        msg = f"{_describe(value)} is not an ISO 8601 datetime"
+        msg = f"{_describe(value)} is not an ISO 8601 {what}"
         raise ValueError(msg) from None
+
+
+def _parse_datetime(value: Any) -> datetime:
+    return _parse_iso(value, datetime.fromisoformat, "datetime")
 
 
 def _decode_aware(value: Any) -> datetime:
@@ -353,21 +361,11 @@ def _decode_naive(value: Any) -> datetime:
 
 
 def _decode_date(value: Any) -> date:
-    _expect(value, str, "an ISO 8601 date")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        msg = f"{_describe(value)} is not an ISO 8601 date (YYYY-MM-DD)"
-        raise ValueError(msg) from None
+    return _parse_iso(value, date.fromisoformat, "date (YYYY-MM-DD)")
 
 
 def _decode_time(value: Any) -> time:
-    _expect(value, str, "an ISO 8601 time")
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        msg = f"{_describe(value)} is not an ISO 8601 time (HH:MM:SS.ffffff)"
-        raise ValueError(msg) from None
+    return _parse_iso(value, time.fromisoformat, "time (HH:MM:SS.ffffff)")
 
 
 # ---------------------------------------------------------------- JSON and arrays
