@@ -353,3 +353,84 @@ async def test_a_raw_key_to_rows_given_by_natural_key_is_refused_on_load(
         await load(database, io.BytesIO(json.dumps(fixture).encode()), models=ns.metadata)
     async with database.connect() as connection:
         assert (await _contents(connection, ns))["book_tag"] == set()
+
+
+async def test_rows_of_two_files_are_matched_by_their_own_natural_keys(
+    database: Database, tmp_path: Path
+) -> None:
+    """Both files' first record is record 0: each must still find its own row."""
+    metadata = MetaData()
+    setting = Table(
+        "setting",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), nullable=False),  # no UNIQUE to catch a mix-up
+        Column("value", String(20), nullable=False),
+        info={"natural_key": ("name",)},
+    )
+    await _recreate(database, metadata)
+    async with database.connect() as connection:
+        await connection.execute(
+            insert(setting), [{"name": "a", "value": "old"}, {"name": "b", "value": "old"}]
+        )
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text('[{"table": "setting", "fields": {"name": "a", "value": "new a"}}]')
+    second.write_text('[{"table": "setting", "fields": {"name": "b", "value": "new b"}}]')
+    await load(database, [first, second], models=metadata)
+    async with database.connect() as connection:
+        stored = set((await connection.execute(select(setting.c.name, setting.c.value))).all())
+    assert stored == {("a", "new a"), ("b", "new b")}
+
+
+@pytest.fixture
+def crews() -> MetaData:
+    """A cycle: crew.captain_id -> sailor, sailor.crew_id -> crew, in sailor's natural key."""
+    metadata = MetaData()
+    Table(
+        "crew",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), nullable=False, unique=True),
+        Column("captain_id", Integer, ForeignKey("sailor.id", use_alter=True)),
+        info={"natural_key": ("name",)},
+    )
+    Table(
+        "sailor",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("crew_id", Integer, ForeignKey("crew.id")),
+        Column("email", String(20), nullable=False),
+        info={"natural_key": ("crew_id", "email")},
+    )
+    return metadata
+
+
+async def test_a_natural_key_set_only_after_the_inserts_is_refused(
+    database: Database, crews: MetaData
+) -> None:
+    await _recreate(database, crews)
+    async with database.connect() as connection:
+        await connection.execute(insert(crews.tables["crew"]).values(id=1, name="red"))
+        await connection.execute(insert(crews.tables["sailor"]).values(id=1, crew_id=1, email="a"))
+    with pytest.raises(FixtureSchemaError, match=r"'sailor' cannot be dumped.*'crew_id'"):
+        await dump(database, io.StringIO(), models=crews, natural_primary=True)
+    fixture = [
+        {"table": "crew", "fields": {"name": "red"}},
+        {"table": "sailor", "fields": {"crew_id": ["red"], "email": "a"}},
+    ]
+    with pytest.raises(
+        UnresolvedReferenceError, match=r"record 1: table 'sailor' record without 'pk'.*'crew_id'"
+    ):
+        await load(database, io.BytesIO(json.dumps(fixture).encode()), models=crews)
+
+
+async def test_a_record_without_pk_and_a_null_natural_key_is_refused(
+    database: Database, crews: MetaData
+) -> None:
+    """It would find no row, so every merge of the same fixture would add it again."""
+    await _recreate(database, crews)
+    fixture = [{"table": "sailor", "fields": {"crew_id": None, "email": "a"}}]
+    with pytest.raises(UnresolvedReferenceError, match=r"record 0: .*NULL 'crew_id'"):
+        await load(database, io.BytesIO(json.dumps(fixture).encode()), models=crews)
+    async with database.connect() as connection:
+        assert (await connection.execute(select(crews.tables["sailor"]))).all() == []

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ForeignKeyConstraint, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from batteries_fixtures._graph import Edge, sort_tables, strongly_connected
+from batteries_fixtures._graph import Edge, plan_load, sort_tables, strongly_connected
 from batteries_fixtures._records import NaturalRef, TableRows, freeze
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import FixtureSchemaError, UnresolvedReferenceError
@@ -61,6 +61,7 @@ class NaturalKeys:
             if (target := self._target(schema.tables[name], key)) is not None
         ]
         _refuse_nesting_cycles(used, nesting)
+        _refuse_late_natural_keys(schema, chosen, self._omitted)
         for name in sorted(set(chosen) | used):
             _refuse_raw_foreign_keys(schema, schema.tables[name], whole=name in chosen)
         self._order = sort_tables(used, nesting)
@@ -194,6 +195,30 @@ def _refuse_nesting_cycles(tables: set[str], nesting: list[Edge]) -> None:
             f"cannot contain itself; take {edge.key!r} out of it or dump without natural keys"
         )
         raise FixtureSchemaError(msg, table=edge.child, field=str(edge.key))
+
+
+def _refuse_late_natural_keys(schema: Schema, chosen: list[str], omitted: list[str]) -> None:
+    """A row found by natural key cannot use a part that a load sets only after every insert.
+
+    A load breaks a foreign-key cycle at its nullable foreign keys (NULL first, one UPDATE
+    later), so such a part is unknown when the row is looked up: keep that table's key.
+    """
+    if not omitted:
+        return
+    plan = plan_load(chosen, schema.edges(chosen), can_defer_all=True)
+    for edge in plan.broken:
+        info = schema.tables[edge.child]
+        fk = edge.key
+        assert isinstance(fk, ForeignKeyConstraint)
+        late = [c.key for c in fk.columns if c.key in (info.natural_key or ())]
+        if edge.child in omitted and late:
+            msg = (
+                f"Table {info.name!r} cannot be dumped without its primary key: its natural key "
+                f"contains {late[0]!r}, a foreign key of a cycle that a load sets only after "
+                f"the rows are written; dump without --natural-primary or take {late[0]!r} out "
+                "of the natural key"
+            )
+            raise FixtureSchemaError(msg, table=info.name, field=late[0])
 
 
 def _refuse_raw_foreign_keys(schema: Schema, info: TableInfo, *, whole: bool) -> None:
