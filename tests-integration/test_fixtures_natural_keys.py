@@ -23,6 +23,7 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, ins
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures import (
+    DuplicateRecordError,
     FixtureSchemaError,
     UnresolvedReferenceError,
     dump,
@@ -434,3 +435,26 @@ async def test_a_record_without_pk_and_a_null_natural_key_is_refused(
         await load(database, io.BytesIO(json.dumps(fixture).encode()), models=crews)
     async with database.connect() as connection:
         assert (await connection.execute(select(crews.tables["sailor"]))).all() == []
+
+
+async def test_one_natural_key_given_with_and_without_pk_is_refused(database: Database) -> None:
+    """The record without pk is looked up before the other is written: both would be inserted."""
+    metadata = MetaData()
+    setting = Table(
+        "setting",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(20), nullable=False),  # no UNIQUE to catch a second row
+        info={"natural_key": ("name",)},
+    )
+    await _recreate(database, metadata)
+    fixture = [
+        {"table": "setting", "pk": 7, "fields": {"name": "a"}},
+        {"table": "setting", "fields": {"name": "a"}},
+    ]
+    with pytest.raises(
+        DuplicateRecordError, match=r"record 1: table 'setting' natural key \['a'\]"
+    ):
+        await load(database, io.BytesIO(json.dumps(fixture).encode()), models=metadata)
+    async with database.connect() as connection:
+        assert (await connection.execute(select(setting))).all() == []

@@ -17,11 +17,15 @@ from sqlalchemy import ForeignKeyConstraint, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._graph import Edge, plan_load, sort_tables, strongly_connected
-from batteries_fixtures._records import NaturalRef, TableRows, freeze
+from batteries_fixtures._records import NaturalRef, Row, TableRows, freeze
 from batteries_fixtures._schema import Schema, TableInfo
-from batteries_fixtures.exceptions import FixtureSchemaError, UnresolvedReferenceError
+from batteries_fixtures.exceptions import (
+    DuplicateRecordError,
+    FixtureSchemaError,
+    UnresolvedReferenceError,
+)
 
-__all__ = ["NaturalKeys", "refuse_raw_references"]
+__all__ = ["NaturalKeys", "refuse_raw_references", "refuse_rows_given_twice"]
 
 
 class NaturalKeys:
@@ -300,3 +304,41 @@ def refuse_raw_references(tables: dict[str, TableRows]) -> None:
                 raise UnresolvedReferenceError(
                     msg, path=row.path, record=row.index, table=info.name, field=key
                 )
+
+
+def refuse_rows_given_twice(tables: dict[str, TableRows]) -> None:
+    """Refuse a row given by natural key only when another record gives that natural key a pk.
+
+    Rows without pk are looked up before their table is written, so the record with a pk would
+    be inserted and the one without inserted again: two rows where the fixture meant one.
+
+    Raises:
+        DuplicateRecordError: Naming both records and the natural key.
+    """
+    for bucket in tables.values():
+        info = bucket.info
+        natural = info.natural_key
+        if natural is None or all(row.has_pk for row in bucket.rows):
+            continue
+        with_pk: dict[Hashable, Row] = {}
+        for row in bucket.rows:
+            if row.has_pk:
+                with_pk.setdefault(_natural_of(row, natural), row)
+        for row in bucket.rows:
+            first = None if row.has_pk else with_pk.get(_natural_of(row, natural))
+            if first is not None:
+                shown = [_shown(row.values.get(k)) for k in natural]
+                msg = (
+                    f"{row.where()}: table {info.name!r} natural key {shown!r} is given without "
+                    f"'pk', and with one in {first.where()}: remove one of them"
+                )
+                raise DuplicateRecordError(msg, path=row.path, record=row.index, table=info.name)
+
+
+def _natural_of(row: Row, natural: tuple[str, ...]) -> Hashable:
+    parts = [row.values.get(k) for k in natural]
+    return tuple((p.table, p.frozen) if isinstance(p, NaturalRef) else freeze(p) for p in parts)
+
+
+def _shown(value: Any) -> Any:
+    return value.raw if isinstance(value, NaturalRef) else value
