@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from batteries_fixtures._db_errors import first_line, integrity_error
 from batteries_fixtures._graph import plan_load
+from batteries_fixtures._natural_keys import refuse_raw_references, refuse_rows_given_twice
 from batteries_fixtures._records import read_all
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, load_schema
@@ -82,6 +83,8 @@ async def load(
         rows = await asyncio.to_thread(
             read_all, items, schema, ignore_unknown=ignore_unknown, report=report
         )
+        refuse_raw_references(rows)
+        refuse_rows_given_twice(rows)
         plan = plan_load(
             list(rows), schema.edges(list(rows)), can_defer_all=schema.dialect.name == "sqlite"
         )

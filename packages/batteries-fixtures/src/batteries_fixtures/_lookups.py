@@ -128,14 +128,17 @@ class Lookups:
             return
         natural = info.natural_key
         assert natural is not None
-        keys = {row.index: tuple(row.values.get(k) for k in natural) for row in todo}
-        found = await self._select_by_natural(connection, info, set(keys.values()))
+        # By position, not record index: records of two files share indexes.
+        keys = [tuple(row.values.get(k) for k in natural) for row in todo]
+        for row, key in zip(todo, keys, strict=True):
+            _refuse_unmatchable(info, row, key)
+        found = await self._select_by_natural(connection, info, set(keys))
         pk_key = info.pk[0].key
-        for row in todo:
-            match = found.get(keys[row.index], _NOT_FOUND)
+        for row, key in zip(todo, keys, strict=True):
+            match = found.get(key, _NOT_FOUND)
             if match is _SEVERAL:
                 msg = (
-                    f"{row.where()}: table {info.name!r} natural key {list(keys[row.index])!r} "
+                    f"{row.where()}: table {info.name!r} natural key {list(key)!r} "
                     "matches several rows: make the natural key unique"
                 )
                 raise UnresolvedReferenceError(
@@ -236,6 +239,28 @@ class Lookups:
                     ):
                         found.unchanged = True
                         found.later = None
+
+
+def _refuse_unmatchable(info: TableInfo, row: Row, key: tuple[Any, ...]) -> None:
+    """A row given by natural key only must be findable by it, or every load adds it again."""
+    assert info.natural_key is not None
+    for name, part in zip(info.natural_key, key, strict=True):
+        if part is None:
+            problem = f"has a NULL {name!r} in its natural key, which finds no row"
+        elif isinstance(part, NaturalRef):
+            problem = (
+                f"has {name!r}, a foreign key set only after the rows are written (it breaks a "
+                "foreign-key cycle), in its natural key"
+            )
+        else:
+            continue
+        msg = (
+            f"{row.where()}: table {info.name!r} record without 'pk' {problem}: give the "
+            "record its 'pk'"
+        )
+        raise UnresolvedReferenceError(
+            msg, path=row.path, record=row.index, table=info.name, field=name
+        )
 
 
 _NOT_FOUND: Any = object()

@@ -25,7 +25,7 @@ class NaturalRef:
     """A foreign-key value written as the natural key of the referenced row."""
 
     table: str
-    raw: Any
+    raw: Any = field(compare=False)  # a list, unhashable: rows are keyed by ``frozen``
     frozen: Hashable
 
 
