@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import event, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
 from batteries_models import (
     BaseModel,
     BatteriesSettings,
+    ConfigurationError,
     Database,
     DatabaseRegistry,
     DatabaseUnreachableError,
@@ -149,3 +150,34 @@ async def test_unopenable_sqlite_file_says_what_to_check(tmp_path: Path) -> None
     with pytest.raises(DatabaseUnreachableError, match="folder exists and is writable"):
         await db.ping()
     await db.dispose()
+
+
+async def test_sqlite_waits_for_locks_and_begins_immediate_by_default(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}", sqlite_busy_timeout=1.5)
+    sent: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with db.session() as session:
+        connection = await session.connection()
+        timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+    assert timeout == 1500
+    assert "BEGIN IMMEDIATE" in sent
+    await db.dispose()
+
+
+async def test_sqlite_transaction_mode_comes_from_the_settings(tmp_path: Path) -> None:
+    settings = BatteriesSettings(
+        database_url=f"sqlite:///{tmp_path / 'app.db'}", sqlite_transaction_mode="deferred"
+    )
+    db = Database.from_settings(settings.database())
+    sent: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with db.session():
+        pass
+    assert "BEGIN" in sent
+    assert "BEGIN IMMEDIATE" not in sent
+    await db.dispose()
+
+
+def test_an_unknown_sqlite_transaction_mode_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
+        Database("sqlite://", sqlite_transaction_mode="later")  # type: ignore[arg-type]
