@@ -35,6 +35,7 @@ class HAuthor(BaseModel, IntIDMixin, table=True):
     code: str = Field(default="c", sa_type=String(8))  # a length only the column knows
     rank: int = 0
     stars: int = Field(default=0, sa_type=BigInteger)
+    score: float = 0.0
     books: list["HBook"] = Relationship(back_populates="author")
 
 
@@ -166,6 +167,16 @@ async def test_values_within_the_column_types_are_stored_on_every_backend(
     assert await authors.get(edge.id) is edge
     assert await authors.count(stars=2**63 - 1, rank__lt=2**31 - 1) == 0
     assert await authors.count(stars=2**63 - 1, name="Zoë ✓") == 1
+
+
+async def test_a_value_only_the_driver_refuses_is_an_invalid_value(db: Database) -> None:
+    # No check knows floats: the drivers' own refusal is translated at the same boundary.
+    with pytest.raises(InvalidValueError) as caught:
+        async with db.session() as session:
+            await AuthorCRUD(session).create_many([{"name": "n", "score": 10**400}])
+    assert caught.value.table == "crud_hostile_author"
+    assert "the database refused it" in str(caught.value)
+    assert isinstance(caught.value.__cause__, Exception)
 
 
 async def test_a_validation_error_keeps_every_field_error(session: AsyncSession) -> None:

@@ -142,16 +142,6 @@ async def test_unreachable_postgres_is_one_line_with_the_password_masked() -> No
     await db.dispose()
 
 
-# aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's
-# loop closes first, that thread raises "Event loop is closed" (an upstream bug, not ours).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-async def test_unopenable_sqlite_file_says_what_to_check(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'app.db'}")
-    with pytest.raises(DatabaseUnreachableError, match="folder exists and is writable"):
-        await db.ping()
-    await db.dispose()
-
-
 async def test_sqlite_waits_for_locks_and_begins_immediate_by_default(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'app.db'}", sqlite_busy_timeout=1.5)
     sent: list[str] = []
@@ -181,3 +171,13 @@ async def test_sqlite_transaction_mode_comes_from_the_settings(tmp_path: Path) -
 def test_an_unknown_sqlite_transaction_mode_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
         Database("sqlite://", sqlite_transaction_mode="later")  # type: ignore[arg-type]
+
+
+# aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's
+# loop closes first, that thread raises "Event loop is closed" (an upstream bug, not ours).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_unopenable_sqlite_file_says_what_to_check(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'app.db'}")
+    with pytest.raises(DatabaseUnreachableError, match="folder exists and is writable"):
+        await db.ping()
+    await db.dispose()

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, Index, Table, UniqueConstraint
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from batteries_crud._model_info import ModelInfo
 from batteries_crud.exceptions import ConflictError, ConflictKind, InvalidValueError
@@ -131,12 +131,19 @@ def invalid_value_error(info: ModelInfo, exc: BaseException) -> InvalidValueErro
             isinstance(exc, DataError) or sqlstate.startswith("22") or isinstance(cause, ValueError)
         ):
             return None
-        reason = str(cause or orig).strip().splitlines()[0] if str(cause or orig).strip() else ""
+        reason = str(cause or orig)
+    elif isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        # A type's bind processor failed on the value (a float column given 10**400).
+        if not isinstance(exc.orig, ValueError | TypeError | OverflowError):
+            return None
+        reason = str(exc.orig)
     elif isinstance(exc, OverflowError | UnicodeEncodeError):
         reason = str(exc)  # sqlite3 raises these itself, unwrapped
     else:
         return None
-    reason = reason or type(exc).__name__
+    # One line, and short: the driver may quote the whole offending value.
+    lines = reason.strip().splitlines()
+    reason = lines[0][:200] if lines else type(exc).__name__
     msg = f"Invalid value for table {info.name!r}: the database refused it ({reason})"
     return InvalidValueError(msg, table=info.name, field="", reason=reason)
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origi
 
 from pydantic import BaseModel as PydanticModel
 from sqlalchemy import Executable, Result, delete, exists, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlmodel import SQLModel
@@ -197,7 +197,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
                 options=options or None,
                 populate_existing=bool(options) or None,
             )
-        except (DBAPIError, OverflowError, UnicodeEncodeError) as exc:
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
             error = self._database_error(exc)
             if error is None:
                 raise
@@ -643,7 +643,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         # take executemany parameters; SQLAlchemy's own method is the same code path.
         try:
             return await _SA_EXECUTE(self.session, statement, params)
-        except (DBAPIError, OverflowError, UnicodeEncodeError) as exc:
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
             error = self._database_error(exc, deleting=deleting)
             if error is None:
                 raise
@@ -665,7 +665,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
     async def _flush(self, *, deleting: bool = False) -> None:
         try:
             await self.session.flush()
-        except (DBAPIError, OverflowError, UnicodeEncodeError) as exc:
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
             error = self._database_error(exc, deleting=deleting)
             if error is None:
                 raise
