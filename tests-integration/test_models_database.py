@@ -16,6 +16,7 @@ from batteries_models import (
     BatteriesSettings,
     ConfigurationError,
     Database,
+    DatabaseBusyError,
     DatabaseRegistry,
     DatabaseUnreachableError,
     IntIDMixin,
@@ -171,6 +172,21 @@ async def test_sqlite_transaction_mode_comes_from_the_settings(tmp_path: Path) -
 def test_an_unknown_sqlite_transaction_mode_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
         Database("sqlite://", sqlite_transaction_mode="later")  # type: ignore[arg-type]
+
+
+async def test_a_sqlite_lock_held_past_the_busy_timeout_is_busy_not_unreachable(
+    tmp_path: Path,
+) -> None:
+    holder = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    waiter = Database(f"sqlite:///{tmp_path / 'app.db'}", sqlite_busy_timeout=0.1)
+    async with holder.session():  # BEGIN IMMEDIATE: holds the write lock until the block ends
+        with pytest.raises(DatabaseBusyError, match=r"locked by another connection for 0\.1 s"):
+            async with waiter.session():
+                pass
+    async with waiter.session():  # the lock is free again
+        pass
+    await holder.dispose()
+    await waiter.dispose()
 
 
 # aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's

@@ -19,7 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_models._base import BaseModel
 from batteries_models._urls import mask_url, normalise_url
-from batteries_models.exceptions import ConfigurationError, DatabaseUnreachableError
+from batteries_models.exceptions import (
+    ConfigurationError,
+    DatabaseBusyError,
+    DatabaseUnreachableError,
+)
 from batteries_models.settings import DEFAULT_DATABASE, DatabaseSettings, SQLiteTransactionMode
 
 __all__ = ["Database"]
@@ -87,6 +91,7 @@ class Database:
         }
         options.update({k: v for k, v in pool.items() if v is not None})
         options.update(engine_options or {})
+        self.sqlite_busy_timeout = sqlite_busy_timeout
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
             _configure_sqlite(
@@ -150,6 +155,8 @@ class Database:
             try:
                 await session.connection()
             except (OSError, DBAPIError) as exc:
+                if _is_sqlite_busy(exc):  # BEGIN IMMEDIATE waited for the lock in vain
+                    raise self._busy() from exc
                 raise self._unreachable(exc) from exc
             try:
                 yield session
@@ -192,6 +199,14 @@ class Database:
         finally:
             await connection.close()
 
+    def _busy(self) -> DatabaseBusyError:
+        msg = (
+            f"Database {self.name!r} ({self.masked_url}) stayed locked by another connection "
+            f"for {self.sqlite_busy_timeout:g} s (sqlite_busy_timeout): shorten the "
+            f"transactions that write, or raise the timeout"
+        )
+        return DatabaseBusyError(msg, url=self.masked_url, timeout=self.sqlite_busy_timeout)
+
     def _unreachable(self, exc: BaseException) -> DatabaseUnreachableError:
         host, port = self.url.host, self.url.port
         where = f"{host}:{port}" if host and port else host or self.url.database or "?"
@@ -210,6 +225,12 @@ class Database:
             f"{mask_url(reason)}; {hint}"
         )
         return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
+
+
+def _is_sqlite_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's SQLITE_BUSY or SQLITE_LOCKED ("database is locked")."""
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)  # extended codes keep the low byte
 
 
 def _is_file_database(url: URL) -> bool:
