@@ -215,6 +215,18 @@ async def test_filter_values_no_column_can_hold_are_refused_before_any_sql(
     assert sent == []
 
 
+async def test_the_largest_limit_and_offset_sql_takes_work_everywhere(
+    session: AsyncSession,
+) -> None:
+    authors = AuthorCRUD(session)
+    await authors.create({"name": "Only"})
+    largest = 2**63 - 1
+    assert len(await authors.list(limit=largest)) == 1
+    assert await authors.list(offset=largest) == []
+    assert (await authors.paginate(limit=largest)).total == 1
+    assert len((await authors.paginate_keyset(limit=largest)).items) == 1
+
+
 async def test_in_lookups_take_lists_longer_than_any_parameter_limit(
     session: AsyncSession,
 ) -> None:

@@ -20,6 +20,7 @@ from batteries_crud._filters import OrderBy, build_filters, build_order
 from batteries_crud._keyset import keyset_keys, rows_after
 from batteries_crud._model_info import ModelInfo, model_info
 from batteries_crud._pages import CursorPage, Page
+from batteries_crud._storable import BIGINT_MAX
 from batteries_crud._values import (
     NO_ROW,
     check_row,
@@ -355,7 +356,9 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         if after is not None:
             values = decode_cursor(self._i, keys, after)
             clauses.append(rows_after(self._i, keys, values))
-        statement = select(self._model).where(*clauses).order_by(*order).limit(limit + 1)
+        # One row more tells whether there is a next page; LIMIT itself is a 64-bit integer.
+        fetch = min(limit + 1, BIGINT_MAX)
+        statement = select(self._model).where(*clauses).order_by(*order).limit(fetch)
         if options:
             statement = statement.options(*options)
         rows = builtins.list((await self._execute(statement)).scalars().all())
