@@ -37,3 +37,8 @@ class Backend:
     def alters_by_copying_tables(self) -> bool:
         """SQLite's ALTER is a batch table copy, which offline --sql cannot render."""
         return self.name == "sqlite"
+
+    @property
+    def stores_nan_and_negative_zero(self) -> bool:
+        """SQLite stores a NaN as NULL and -0.0 as 0.0; PostgreSQL keeps both."""
+        return self.name == "postgresql"

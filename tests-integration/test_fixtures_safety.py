@@ -1,0 +1,271 @@
+"""batteries-fixtures data safety: no value changes on the way in, every input ends in one line.
+
+Each bad fixture is refused through the Python API and through the command line with a typed,
+one-line error naming the place, and the database is left exactly as it was (sequences too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from typer.testing import CliRunner
+
+from backends import Backend
+from batteries_fixtures import (
+    FixtureError,
+    FixtureFormatError,
+    FixtureValueError,
+    dump,
+    load,
+)
+from batteries_fixtures.cli import app
+from batteries_models import Database
+
+HERE = Path(__file__).parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
+    return importlib.import_module("fixtures_schema")
+
+
+def _sample(fields: str) -> bytes:
+    return ('[{"table": "sample", "pk": 7, "fields": {' + fields + "}}]").encode()
+
+
+# Each case: fixture bytes, the error, fragments of its message. Every one of these loaded
+# "successfully" as another value, or ended in a traceback, before.
+BAD: dict[str, tuple[bytes, type[FixtureError], list[str]]] = {
+    "decimal out of range": (_sample('"amount": "1e1000000"'), FixtureValueError, ["'amount'"]),
+    "decimal sNaN": (_sample('"amount": "sNaN"'), FixtureValueError, ["'amount'", "sNaN"]),
+    "decimal rounded to the scale": (
+        _sample('"amount": "1.00005"'),
+        FixtureValueError,
+        ["'amount'", "5 digits after the decimal point", "Numeric(12, 4)"],
+    ),
+    "decimal beyond the precision": (
+        _sample('"amount": "123456789.5"'),
+        FixtureValueError,
+        ["'amount'", "9 digits before the decimal point"],
+    ),
+    "decimal too small for a double or the scale": (
+        _sample('"amount": "1e-400"'),
+        FixtureValueError,
+        ["'amount'"],
+    ),
+    "integer rounded by a float column": (
+        _sample('"ratio": 9007199254740993'),
+        FixtureValueError,
+        ["'ratio'", "not exactly representable"],
+    ),
+    "401-digit integer in a float column": (
+        _sample('"ratio": ' + "9" * 401),
+        FixtureValueError,
+        ["'ratio'"],
+    ),
+    "401-digit float": (
+        _sample('"ratio": ' + "9" * 401 + ".5"),
+        FixtureFormatError,
+        ["record 0", "too large for a double"],
+    ),
+    "float that underflows to zero": (
+        _sample('"ratio": 1e-400'),
+        FixtureFormatError,
+        ["record 0", "stored as 0"],
+    ),
+    "NaN literal in a JSON document": (
+        _sample('"data": {"x": NaN}'),
+        FixtureFormatError,
+        ["record 0", "NaN is not JSON"],
+    ),
+    "Infinity literal in a float column": (
+        _sample('"ratio": -Infinity'),
+        FixtureFormatError,
+        ["record 0", "-Infinity is not JSON"],
+    ),
+    "null pk": (
+        b'[{"table": "org", "pk": null, "fields": {"slug": "n", "name": "N"}}]',
+        FixtureValueError,
+        ["record 0", "table 'org'", "primary key cannot be null"],
+    ),
+    "null pk column in fields": (
+        b'[{"table": "org", "fields": {"id": null, "slug": "n", "name": "N"}}]',
+        FixtureValueError,
+        ["record 0", "table 'org'", "field 'id'"],
+    ),
+    "null in a NOT NULL column": (
+        b'[{"table": "org", "pk": 9, "fields": {"slug": "n", "name": null}}]',
+        FixtureValueError,
+        ["record 0", "table 'org' pk 9 field 'name'", "NOT NULL"],
+    ),
+    "5000-digit integer": (
+        _sample('"big": ' + "1" * 5000),
+        FixtureFormatError,
+        ["record 0", "more digits than Python converts"],
+    ),
+    "JSON nested 10,000 levels": (
+        _sample('"data": ' + "[" * 10_000 + "]" * 10_000),
+        FixtureFormatError,
+        ["record 0", "nested too deeply"],
+    ),
+    "datetime out of range in UTC": (
+        _sample('"aware": "9999-12-31T23:00:00-05:00"'),
+        FixtureValueError,
+        ["'aware'", "out of range once converted to UTC"],
+    ),
+    "datetime before year 1 in UTC": (
+        _sample('"aware": "0001-01-01T00:00:00+01:00"'),
+        FixtureValueError,
+        ["'aware'", "out of range"],
+    ),
+    "lone surrogate": (
+        _sample('"label": "a\\ud800b"'),
+        FixtureFormatError,
+        ["record 0", "table 'sample' field 'label'", "lone surrogate \\ud800"],
+    ),
+    "lone surrogate in a JSON document key": (
+        _sample('"data": {"\\udfff": 1}'),
+        FixtureFormatError,
+        ["record 0", "field 'data'", "lone surrogate"],
+    ),
+    "time offset in a naive time column": (
+        _sample('"clock": "12:00:00+05:00"'),
+        FixtureValueError,
+        ["'clock'", "has a UTC offset"],
+    ),
+}
+
+# Refused where the database would store another value; stored exactly where it can.
+KEPT_ONLY_WHERE_STORABLE = {
+    "NaN in a Numeric column": ('"amount": "NaN"', "amount", "NaN"),
+    "NaN in a Float column": ('"ratio": "NaN"', "ratio", "NaN"),
+    "negative zero in a Float column": ('"ratio": -0.0', "ratio", -0.0),
+}
+
+
+async def _snapshot(database: Database, schema: ModuleType) -> str:
+    buffer = io.StringIO()
+    await dump(database, buffer, models=schema.MODELS)
+    return buffer.getvalue()
+
+
+async def _seeded(database: Database, schema: ModuleType) -> str:
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    return await _snapshot(database, schema)
+
+
+def _check_message(message: str, path: Path, fragments: list[str]) -> None:
+    assert "\n" not in message
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize("case", list(BAD))
+async def test_a_value_that_would_change_or_crash_is_refused(
+    database: Database, schema: ModuleType, tmp_path: Path, case: str
+) -> None:
+    content, error, fragments = BAD[case]
+    before = await _seeded(database, schema)
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(error) as info:
+        await load(database, path, models=schema.MODELS)
+    _check_message(str(info.value), path, fragments)
+    assert info.value.path == str(path)
+    assert info.value.record == 0
+    assert await _snapshot(database, schema) == before
+
+
+@pytest.mark.parametrize("case", ["decimal sNaN", "5000-digit integer", "lone surrogate"])
+def test_the_command_line_says_it_in_one_line(
+    backend: Backend, schema: ModuleType, tmp_path: Path, case: str
+) -> None:
+    content, _, fragments = BAD[case]
+    database = Database(backend.url)
+    before = asyncio.run(_seeded_then_dispose(database, schema))
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    result = runner.invoke(
+        app, ["load", str(path), "--database-url", backend.url, "--models", "fixtures_schema"]
+    )
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("Error: ")
+    _check_message(result.stderr.strip(), path, fragments)
+    assert asyncio.run(_snapshot_then_dispose(database, schema)) == before
+
+
+async def _seeded_then_dispose(database: Database, schema: ModuleType) -> str:
+    try:
+        return await _seeded(database, schema)
+    finally:
+        await database.dispose()
+
+
+async def _snapshot_then_dispose(database: Database, schema: ModuleType) -> str:
+    try:
+        return await _snapshot(database, schema)
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize("case", list(KEPT_ONLY_WHERE_STORABLE))
+async def test_nan_and_negative_zero_are_stored_exactly_or_refused(
+    database: Database, backend: Backend, schema: ModuleType, tmp_path: Path, case: str
+) -> None:
+    fields, field, expected = KEPT_ONLY_WHERE_STORABLE[case]
+    before = await _seeded(database, schema)
+    path = tmp_path / "special.json"
+    path.write_bytes(_sample(fields))
+    if not backend.stores_nan_and_negative_zero:
+        with pytest.raises(FixtureValueError) as info:
+            await load(database, path, models=schema.MODELS)
+        _check_message(str(info.value), path, [f"field {field!r}", "SQLite"])
+        assert await _snapshot(database, schema) == before
+        return
+    await load(database, path, models=schema.MODELS)
+    buffer = io.StringIO()
+    await dump(database, buffer, models=schema.MODELS, tables=["sample"])
+    stored = {r["pk"]: r["fields"] for r in json.loads(buffer.getvalue())}[7][field]
+    assert repr(stored) == repr(expected)  # repr tells -0.0 from 0.0
+
+
+def test_a_closed_stdin_is_one_line(backend: Backend, schema: ModuleType) -> None:
+    command = Path(sys.executable).parent / "batteries-fixtures"
+    database = Database(backend.url)
+    before = asyncio.run(_seeded_then_dispose(database, schema))
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    for closed in (True, False):
+        result = subprocess.run(
+            [command, "load", "-", "--database-url", backend.url, "--models", "fixtures_schema"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=env,
+            # Close fd 0 in the child: `batteries-fixtures load - <&-`.
+            preexec_fn=(lambda: os.close(0)) if closed else None,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1, result.stderr
+        expected = "stdin is closed" if closed else "the file is empty"
+        assert expected in result.stderr
+    assert asyncio.run(_snapshot_then_dispose(database, schema)) == before
