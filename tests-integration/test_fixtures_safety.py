@@ -15,14 +15,17 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select, text
 from typer.testing import CliRunner
 
 from backends import Backend
 from batteries_fixtures import (
     FixtureError,
     FixtureFormatError,
+    FixtureIntegrityError,
     FixtureValueError,
     dump,
     load,
@@ -269,3 +272,83 @@ def test_a_closed_stdin_is_one_line(backend: Backend, schema: ModuleType) -> Non
         expected = "stdin is closed" if closed else "the file is empty"
         assert expected in result.stderr
     assert asyncio.run(_snapshot_then_dispose(database, schema)) == before
+
+
+# ---------------------------------------------------------------- sequences
+
+
+def _serial_metadata() -> MetaData:
+    metadata = MetaData()
+    options: dict[str, Any] = {"deferrable": True, "initially": "IMMEDIATE"}
+    Table(
+        "egg",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("hen_id", ForeignKey("hen.id", use_alter=True, **options), nullable=False),
+    )
+    Table(
+        "hen",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("egg_id", ForeignKey("egg.id", **options), nullable=False),
+        Column("name", String(10)),
+    )
+    return metadata
+
+
+async def _sequences(database: Database, backend: Backend) -> list[tuple[Any, ...]]:
+    if not backend.has_sequences:
+        return []
+    async with database.connect() as connection:
+        states = []
+        for table in ("egg", "hen"):
+            name = (
+                await connection.execute(
+                    text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
+                )
+            ).scalar_one()
+            query = text(f"SELECT last_value, is_called FROM {name}")
+            states.append(tuple((await connection.execute(query)).one()))
+        return states
+
+
+async def test_a_dry_run_and_a_failed_load_leave_sequences_alone(
+    database: Database, backend: Backend, tmp_path: Path
+) -> None:
+    metadata = _serial_metadata()
+    await database.create_all(metadata)
+    before = await _sequences(database, backend)
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            [
+                {"table": "egg", "pk": 50, "fields": {"hen_id": 60}},
+                {"table": "hen", "pk": 60, "fields": {"egg_id": 50, "name": "h"}},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    report = await load(database, good, models=metadata, dry_run=True)
+    assert report.inserted == 2
+    assert await _sequences(database, backend) == before
+    # The cycle is deferred, so the dangling hen_id is only found at the end of the load.
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            [
+                {"table": "egg", "pk": 50, "fields": {"hen_id": 61}},
+                {"table": "hen", "pk": 60, "fields": {"egg_id": 50, "name": "h"}},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(FixtureIntegrityError, match="nothing was written"):
+        await load(database, bad, models=metadata)
+    assert await _sequences(database, backend) == before
+    async with database.connect() as connection:
+        egg = metadata.tables["egg"]
+        assert (await connection.execute(select(func.count()).select_from(egg))).scalar() == 0
+    await load(database, good, models=metadata)
+    after = await _sequences(database, backend)
+    if backend.has_sequences:  # the committed load moved them past the loaded keys
+        assert [state[0] for state in after] == [51, 61]

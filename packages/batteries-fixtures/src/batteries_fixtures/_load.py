@@ -94,6 +94,7 @@ async def load(
                 if dry_run:
                     await writer.check_deferred(connection)
                     raise _DryRun
+                await writer.finish(connection)
         except _DryRun:
             pass
         except IntegrityError as exc:

@@ -68,7 +68,10 @@ class Writer:
                     self.deferred.setdefault(edge.child, set()).update(c.key for c in fk.columns)
 
     async def run(self, connection: AsyncConnection) -> None:
-        """Write every table in plan order, then the cycle-broken keys, then move sequences."""
+        """Write every table in plan order, then the cycle-broken keys.
+
+        Sequences are not moved here: :meth:`finish` does it on the path that commits.
+        """
         dialect = self.schema.dialect.name
         if self.plan.deferred:
             if dialect == "sqlite":
@@ -85,8 +88,18 @@ class Writer:
                 self.current = name
                 await self._write_later(connection, self.rows[name])
         self.current = None
-        if dialect == "postgresql":
-            await self._reset_sequences(connection)
+
+    async def finish(self, connection: AsyncConnection) -> None:
+        """Last statements before the commit: check deferred keys, then move sequences.
+
+        ``setval`` is not transactional, so it must come after everything that can still fail
+        (deferred constraints are checked first), and never run in a dry run.
+        """
+        if self.schema.dialect.name != "postgresql":
+            return
+        if self.plan.deferred:
+            await connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        await self._reset_sequences(connection)
 
     async def check_deferred(self, connection: AsyncConnection) -> None:
         """In a dry run, make the database check deferred constraints before the rollback."""
