@@ -42,3 +42,8 @@ class Backend:
     def stores_nan_and_negative_zero(self) -> bool:
         """SQLite stores a NaN as NULL and -0.0 as 0.0; PostgreSQL keeps both."""
         return self.name == "postgresql"
+
+    @property
+    def can_terminate_connections(self) -> bool:
+        """A server whose connections another session can end (pg_terminate_backend)."""
+        return self.name == "postgresql"

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 
 from backends import Backend
 from batteries_fixtures import (
+    FixtureConnectionError,
     FixtureError,
     FixtureFormatError,
     FixtureIntegrityError,
@@ -272,6 +274,140 @@ def test_a_closed_stdin_is_one_line(backend: Backend, schema: ModuleType) -> Non
         expected = "stdin is closed" if closed else "the file is empty"
         assert expected in result.stderr
     assert asyncio.run(_snapshot_then_dispose(database, schema)) == before
+
+
+# ---------------------------------------------------------------- database errors
+
+
+async def test_a_unique_violation_names_the_record(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    before = await _seeded(database, schema)
+    path = tmp_path / "clash.json"
+    records = [
+        {"table": "org", "pk": 8, "fields": {"slug": "fresh", "name": "Fresh"}},
+        {"table": "org", "pk": 9, "fields": {"slug": "acme", "name": "Copy"}},
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(FixtureIntegrityError) as info:
+        await load(database, path, models=schema.MODELS)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"{path} record 1: table 'org' slug='acme'" in message
+    assert "'uq_org_slug'" in message
+    assert (info.value.path, info.value.record, info.value.field) == (str(path), 1, "slug")
+    assert await _snapshot(database, schema) == before
+
+
+async def test_a_value_given_twice_names_both_records(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    before = await _seeded(database, schema)
+    path = tmp_path / "twice.json"
+    records = [
+        {"table": "org", "pk": 8, "fields": {"slug": "same", "name": "A"}},
+        {"table": "org", "pk": 9, "fields": {"slug": "same", "name": "B"}},
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(FixtureIntegrityError) as info:
+        await load(database, path, models=schema.MODELS)
+    assert f"{path} record 1: table 'org' slug='same'" in str(info.value)
+    assert f"as {path} record 0 does" in str(info.value)
+    assert await _snapshot(database, schema) == before
+
+
+def _terminate_idle_transactions(url: str) -> None:
+    """From another connection (and thread): kill the loading connection, mid-transaction."""
+
+    async def terminate() -> None:
+        database = Database(url)
+        try:
+            async with database.connect() as connection:
+                result = await connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                        "AND state = 'idle in transaction'"
+                    )
+                )
+                assert result.scalars().all() == [True]
+        finally:
+            await database.dispose()
+
+    thread = threading.Thread(target=lambda: asyncio.run(terminate()))
+    thread.start()
+    thread.join()
+
+
+def _killer(url: str) -> Any:
+    killed: list[str] = []
+
+    def progress(table: str, done: int, total: int) -> None:
+        if table == "project" and done == 0 and not killed:
+            killed.append(table)
+            _terminate_idle_transactions(url)
+
+    return progress
+
+
+async def test_a_connection_lost_mid_load_is_one_line(
+    database: Database, backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    if not backend.can_terminate_connections:
+        pytest.skip("SQLite has no server connection to lose")
+    await database.create_all(schema.Base.metadata)
+    before = await _snapshot(database, schema)
+    path = tmp_path / "orgs.json"
+    records = [
+        {"table": "org", "pk": 1, "fields": {"slug": "a", "name": "A"}},
+        {"table": "project", "pk": 1, "fields": {"org_id": 1, "code": "x"}},
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    with pytest.raises(FixtureConnectionError) as info:
+        await load(backend.url, path, models=schema.MODELS, progress=_killer(backend.url))
+    message = str(info.value)
+    assert "\n" not in message
+    assert "lost while writing table 'project'; nothing was written" in message
+    assert info.value.committed is False
+    assert await _snapshot(database, schema) == before
+
+
+def test_a_connection_lost_mid_load_is_one_line_on_the_command_line(
+    backend: Backend, schema: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not backend.can_terminate_connections:
+        pytest.skip("SQLite has no server connection to lose")
+    import contextlib
+
+    from batteries_fixtures import cli
+
+    @contextlib.contextmanager
+    def killer_progress(*, quiet: bool) -> Any:
+        yield _killer(backend.url)
+
+    monkeypatch.setattr(cli, "_progress", killer_progress)
+    database = Database(backend.url)
+    asyncio.run(_create_then_dispose(database, schema))
+    path = tmp_path / "orgs.json"
+    records = [
+        {"table": "org", "pk": 1, "fields": {"slug": "a", "name": "A"}},
+        {"table": "project", "pk": 1, "fields": {"org_id": 1, "code": "x"}},
+    ]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    result = runner.invoke(
+        app, ["load", str(path), "--database-url", backend.url, "--models", "fixtures_schema"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "lost while writing table 'project'; nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def _create_then_dispose(database: Database, schema: ModuleType) -> None:
+    try:
+        await database.create_all(schema.Base.metadata)
+    finally:
+        await database.dispose()
 
 
 # ---------------------------------------------------------------- sequences
