@@ -488,3 +488,47 @@ async def test_a_dry_run_and_a_failed_load_leave_sequences_alone(
     after = await _sequences(database, backend)
     if backend.has_sequences:  # the committed load moved them past the loaded keys
         assert [state[0] for state in after] == [51, 61]
+
+
+# ---------------------------------------------------------------- concurrent merges
+
+
+def _overlapping_fixture(tmp_path: Path) -> Path:
+    records: list[dict[str, Any]] = [
+        {"table": "org", "pk": i, "fields": {"slug": f"org-{i}", "name": f"Org {i}"}}
+        for i in range(1, 201)
+    ]
+    # Natural-key rows without a primary key and without a unique constraint behind them:
+    # nothing but taking turns keeps two merges from inserting each of them twice.
+    records += [{"table": "tag", "fields": {"name": f"tag-{i}"}} for i in range(50)]
+    path = tmp_path / "overlap.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    return path
+
+
+async def test_concurrent_merges_of_the_same_rows_both_succeed(
+    backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    # SQLite: the second load waits for the write lock (sqlite3's default 5 s busy timeout).
+    path = _overlapping_fixture(tmp_path)
+    first, second = Database(backend.url), Database(backend.url)
+    org, tag = schema.Org.__table__, schema.tag
+    try:
+        await first.create_all(schema.Base.metadata)
+        for _ in range(10):
+            async with first.connect() as connection:
+                await connection.execute(tag.delete())
+                await connection.execute(org.delete())
+            reports = await asyncio.gather(
+                load(first, path, models=schema.MODELS),
+                load(second, path, models=schema.MODELS),
+            )
+            assert sum(r.tables["org"].inserted for r in reports) == 200
+            async with first.connect() as connection:
+                slugs = (await connection.execute(select(org.c.slug).order_by(org.c.id))).scalars()
+                assert list(slugs) == [f"org-{i}" for i in range(1, 201)]
+                names = (await connection.execute(select(tag.c.name).order_by(tag.c.name))).all()
+                assert [n for (n,) in names] == sorted(f"tag-{i}" for i in range(50))
+    finally:
+        await first.dispose()
+        await second.dispose()
