@@ -124,7 +124,7 @@ BAD: dict[str, tuple[bytes, type[FixtureError], list[str]]] = {
     "JSON nested 10,000 levels": (
         _sample('"data": ' + "[" * 10_000 + "]" * 10_000),
         FixtureFormatError,
-        ["record 0", "nested too deeply"],
+        ["record 0", "nested more than 500 levels deep"],
     ),
     "datetime out of range in UTC": (
         _sample('"aware": "9999-12-31T23:00:00-05:00"'),
