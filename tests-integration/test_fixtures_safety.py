@@ -197,7 +197,18 @@ async def test_a_value_that_would_change_or_crash_is_refused(
     assert await _snapshot(database, schema) == before
 
 
-@pytest.mark.parametrize("case", ["decimal sNaN", "5000-digit integer", "lone surrogate"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "decimal sNaN",
+        "401-digit float",
+        "null pk",
+        "5000-digit integer",
+        "JSON nested 10,000 levels",
+        "datetime out of range in UTC",
+        "lone surrogate",
+    ],
+)
 def test_the_command_line_says_it_in_one_line(
     backend: Backend, schema: ModuleType, tmp_path: Path, case: str
 ) -> None:
@@ -314,6 +325,35 @@ async def test_a_value_given_twice_names_both_records(
     assert f"{path} record 1: table 'org' slug='same'" in str(info.value)
     assert f"as {path} record 0 does" in str(info.value)
     assert await _snapshot(database, schema) == before
+
+
+async def test_a_unique_violation_of_an_unnamed_constraint_names_the_record(
+    database: Database, tmp_path: Path
+) -> None:
+    metadata = MetaData()  # no naming convention: the database names the constraint
+    gadget = Table(
+        "gadget",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("code", String(10), unique=True, nullable=False),
+    )
+    await database.create_all(metadata)
+    async with database.connect() as connection:
+        await connection.execute(gadget.insert().values(id=1, code="taken"))
+    path = tmp_path / "gadgets.jsonl"
+    path.write_text(
+        '{"table": "gadget", "pk": 2, "fields": {"code": "free"}}\n'
+        '{"table": "gadget", "pk": 3, "fields": {"code": "taken"}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(FixtureIntegrityError) as info:
+        await load(database, path, models=metadata)
+    assert f"{path} record 1: table 'gadget' code='taken' breaks unique constraint" in str(
+        info.value
+    )
+    async with database.connect() as connection:
+        count = await connection.execute(select(func.count()).select_from(gadget))
+        assert count.scalar() == 1
 
 
 def _terminate_idle_transactions(url: str) -> None:

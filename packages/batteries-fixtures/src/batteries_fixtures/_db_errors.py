@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_
@@ -15,6 +16,7 @@ from batteries_models import Database, mask_url
 __all__ = ["connection_lost", "first_line", "integrity_error", "locate_clash"]
 
 _CHUNK = 500
+_PG_KEY = re.compile(r"Key \((.+?)\)=\(")
 
 
 def first_line(exc: BaseException) -> str:
@@ -83,7 +85,7 @@ def connection_lost(db: Database, table: str | None, *, committing: bool) -> Fix
 
 
 async def locate_clash(
-    db: Database, error: FixtureIntegrityError, rows: TableRows | None
+    db: Database, error: FixtureIntegrityError, rows: TableRows | None, exc: IntegrityError
 ) -> FixtureIntegrityError:
     """``error`` naming the record that broke a unique constraint, when one can be found.
 
@@ -93,7 +95,7 @@ async def locate_clash(
     """
     if rows is None or error.constraint is None:
         return error
-    columns = _unique_columns(rows.info, error.constraint)
+    columns = _unique_columns(rows.info, error.constraint) or _driver_columns(rows.info, exc)
     if not columns:
         return error
     clash = _clash_in_fixture(rows.rows, columns)
@@ -131,6 +133,22 @@ def _unique_columns(info: TableInfo, name: str) -> list[str]:
         if index.name == name and index.unique:
             return [c.key for c in index.columns if isinstance(c, Column)]
     return []
+
+
+def _driver_columns(info: TableInfo, exc: IntegrityError) -> list[str]:
+    """Columns of a unique violation the models do not name, as the driver names them.
+
+    PostgreSQL's detail says ``Key (a, b)=(...)``, SQLite's message ``failed: t.a, t.b``.
+    """
+    detail = str(getattr(getattr(exc.orig, "__cause__", None), "detail", None) or "")
+    found = _PG_KEY.match(detail)
+    if found:
+        names = [n.strip().strip('"') for n in found.group(1).split(",")]
+    else:
+        _, _, rest = first_line(exc).partition("UNIQUE constraint failed: ")
+        names = [n.strip().rsplit(".", 1)[-1] for n in rest.split(",")] if rest else []
+    by_name = {c.name: c.key for c in info.table.columns}
+    return [by_name[n] for n in names] if names and all(n in by_name for n in names) else []
 
 
 def _comparable(row: Row, columns: list[str]) -> tuple[Any, ...] | None:

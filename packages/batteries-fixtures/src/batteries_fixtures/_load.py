@@ -114,7 +114,7 @@ async def _write(db: Database, writer: Writer, schema: Schema, *, dry_run: bool)
     except IntegrityError as exc:
         error = integrity_error(exc, writer.current, schema)
         rows = writer.rows.get(writer.current) if writer.current else None
-        raise await locate_clash(db, error, rows) from exc
+        raise await locate_clash(db, error, rows, exc) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated or isinstance(exc.orig, OSError):
             raise connection_lost(db, writer.current, committing=committing) from exc
