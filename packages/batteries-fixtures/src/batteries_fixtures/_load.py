@@ -10,12 +10,17 @@ from collections.abc import Sequence
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from batteries_fixtures._db_errors import first_line, integrity_error
+from batteries_fixtures._db_errors import (
+    connection_lost,
+    first_line,
+    integrity_error,
+    locate_clash,
+)
 from batteries_fixtures._graph import plan_load
 from batteries_fixtures._natural_keys import refuse_raw_references, refuse_rows_given_twice
 from batteries_fixtures._records import read_all
 from batteries_fixtures._reports import LoadReport, TableCounts
-from batteries_fixtures._schema import Models, load_schema
+from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, open_source
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures._writer import Mode, Writer
@@ -91,24 +96,36 @@ async def load(
         for name in plan.order:
             report.tables[name] = TableCounts()
         writer = Writer(schema, rows, plan, mode=mode, report=report, progress=progress)
-        try:
-            async with db.connect() as connection:
-                await writer.run(connection)
-                if dry_run:
-                    await writer.check_deferred(connection)
-                    raise _DryRun
-        except _DryRun:
-            pass
-        except IntegrityError as exc:
-            raise integrity_error(exc, writer.current, schema) from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated or isinstance(exc.orig, OSError):
-                raise
-            where = f" while writing table {writer.current!r}" if writer.current else ""
-            msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
-            raise FixtureError(mask_url(msg), table=writer.current) from exc
+        await _write(db, writer, schema, dry_run=dry_run)
     report.duration = time.perf_counter() - started
     return report
+
+
+async def _write(db: Database, writer: Writer, schema: Schema, *, dry_run: bool) -> None:
+    """Run ``writer`` in one transaction; turn what the database says into one-line errors."""
+    committing = False
+    try:
+        async with db.connect() as connection:
+            await writer.run(connection)
+            if dry_run:
+                await writer.check_deferred(connection)
+                raise _DryRun
+            await writer.finish(connection)
+            committing = True  # the block's exit commits
+    except _DryRun:
+        pass
+    except IntegrityError as exc:
+        error = integrity_error(exc, writer.current, schema)
+        rows = writer.rows.get(writer.current) if writer.current else None
+        raise await locate_clash(db, error, rows, exc) from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            raise connection_lost(db, writer.current, committing=committing) from exc
+        where = f" while writing table {writer.current!r}" if writer.current else ""
+        msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
+        raise FixtureError(mask_url(msg), table=writer.current) from exc
+    except OSError as exc:  # a driver that lets the socket's error through unwrapped
+        raise connection_lost(db, writer.current, committing=committing) from exc
 
 
 class _DryRun(Exception):

@@ -154,6 +154,7 @@ def _convert(record: RawRecord, info: TableInfo, schema: Schema, *, ignore_unkno
         values[key] = _decode(info, schema, key, value, record)
     pk_keys = info.pk_keys
     has_pk = False
+    _refuse_null_key(record, info, values)
     if record.pk is not MISSING:
         if len(pk_keys) == 1:
             values[pk_keys[0]] = _decode(info, schema, pk_keys[0], record.pk, record)
@@ -191,12 +192,37 @@ def _convert(record: RawRecord, info: TableInfo, schema: Schema, *, ignore_unkno
     return Row(values=values, path=record.path, index=record.index, has_pk=has_pk)
 
 
+def _refuse_null_key(record: RawRecord, info: TableInfo, values: dict[str, Any]) -> None:
+    """A null key would insert a row under a new generated key (SQLite) or fail at write time."""
+    pk = record.pk
+    given = pk if isinstance(pk, dict) else {} if pk is MISSING else {"pk": pk}
+    nulls = [k for k, v in given.items() if v is None]
+    nulls += [k for k in info.pk_keys if k in values and values[k] is None]
+    if not nulls:
+        return
+    msg = (
+        f"{record.path} record {record.index}: table {info.name!r} field {nulls[0]!r}: a primary "
+        "key cannot be null; give the key, or leave 'pk' out for a table with a natural key"
+    )
+    raise FixtureValueError(
+        msg, path=record.path, record=record.index, table=info.name, field=nulls[0]
+    )
+
+
 def _pk_text(record: RawRecord) -> str:
     return "" if record.pk is MISSING else f" pk {record.pk!r}"
 
 
 def _decode(info: TableInfo, schema: Schema, key: str, value: Any, record: RawRecord) -> Any:
     if value is None:
+        if not info.table.c[key].nullable:  # refused here, with the record, not at write time
+            msg = (
+                f"{record.path} record {record.index}: table {info.name!r}{_pk_text(record)} "
+                f"field {key!r}: null in a NOT NULL column; give a value or leave the field out"
+            )
+            raise FixtureValueError(
+                msg, path=record.path, record=record.index, table=info.name, field=key
+            )
         return None
     target = info.references.get(key)
     if target is not None and isinstance(value, list):
@@ -205,7 +231,7 @@ def _decode(info: TableInfo, schema: Schema, key: str, value: Any, record: RawRe
             return NaturalRef(target, value, freeze(value))
     try:
         return info.codecs[key].decode(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:  # overflow, InvalidOperation
         msg = (
             f"{record.path} record {record.index}: table {info.name!r}{_pk_text(record)} "
             f"field {key!r}: "

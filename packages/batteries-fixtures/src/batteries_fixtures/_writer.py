@@ -68,8 +68,15 @@ class Writer:
                     self.deferred.setdefault(edge.child, set()).update(c.key for c in fk.columns)
 
     async def run(self, connection: AsyncConnection) -> None:
-        """Write every table in plan order, then the cycle-broken keys, then move sequences."""
+        """Write every table in plan order, then the cycle-broken keys.
+
+        Sequences are not moved here: :meth:`finish` does it on the path that commits.
+        """
         dialect = self.schema.dialect.name
+        if dialect == "postgresql":
+            await self._lock_tables(connection)
+        elif dialect == "sqlite":
+            await self._lock_database(connection)
         if self.plan.deferred:
             if dialect == "sqlite":
                 await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
@@ -85,8 +92,48 @@ class Writer:
                 self.current = name
                 await self._write_later(connection, self.rows[name])
         self.current = None
-        if dialect == "postgresql":
-            await self._reset_sequences(connection)
+
+    async def finish(self, connection: AsyncConnection) -> None:
+        """Last statements before the commit: check deferred keys, then move sequences.
+
+        ``setval`` is not transactional, so it must come after everything that can still fail
+        (deferred constraints are checked first), and never run in a dry run.
+        """
+        if self.schema.dialect.name != "postgresql":
+            return
+        if self.plan.deferred:
+            await connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        await self._reset_sequences(connection)
+
+    async def _lock_database(self, connection: AsyncConnection) -> None:
+        """Take SQLite's write lock before the first read, waiting (busy timeout) for it.
+
+        A deferred ``BEGIN`` reads, then upgrades to a write; when another connection wrote
+        in between, SQLite refuses the upgrade at once ("database is locked"), since waiting
+        could not help a snapshot that is already stale. ``BEGIN IMMEDIATE`` waits up to the
+        busy timeout instead, so concurrent loads take turns. Nothing ran in the transaction
+        that ``Database.connect`` began, so ending it loses nothing.
+        """
+        await connection.exec_driver_sql("COMMIT")
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    async def _lock_tables(self, connection: AsyncConnection) -> None:
+        """Make concurrent loads of the same tables take turns.
+
+        A load looks rows up, then inserts or updates them: two loads doing that at once both
+        see a key missing and both insert it, and one fails on the primary key (or, for rows
+        known only by a natural key that no unique constraint backs, both insert it).
+        ``SHARE ROW EXCLUSIVE`` conflicts with itself and with every write, but not with
+        reads, so a second load (or an application write) waits for the first to commit, then
+        looks up rows the first one wrote. One statement, tables in name order: two loads never
+        hold each other's locks.
+        """
+        preparer = connection.dialect.identifier_preparer
+        tables = sorted(self.plan.order)
+        if not tables:
+            return
+        names = ", ".join(preparer.format_table(self.schema.tables[n].table) for n in tables)
+        await connection.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
 
     async def check_deferred(self, connection: AsyncConnection) -> None:
         """In a dry run, make the database check deferred constraints before the rollback."""
