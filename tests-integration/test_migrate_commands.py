@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 import batteries_migrate as migrate
 from batteries_migrate.exceptions import (
     DestructiveMigrationWarning,
+    MigrationFailedError,
     MultipleHeadsError,
     NotInitialisedError,
     NotUpToDateError,
@@ -593,8 +594,6 @@ async def test_postgresql_upgrade_waits_for_the_advisory_lock(
 ) -> None:
     if not backend.has_advisory_locks:
         pytest.skip("advisory locks are a PostgreSQL feature; SQLite serialises writers itself")
-    from sqlalchemy.exc import DBAPIError
-
     project.models(HERO_V1)
     migrate.init()
     revision = migrate.make_migration("create hero")
@@ -607,7 +606,7 @@ async def test_postgresql_upgrade_waits_for_the_advisory_lock(
     try:
         async with database.connect() as holder:  # another worker, mid-upgrade
             await holder.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
-            with pytest.raises(DBAPIError, match="lock timeout"):
+            with pytest.raises(MigrationFailedError, match="lock timeout"):
                 migrate.upgrade()
         assert "hero" not in await tables(database)
     finally:

@@ -402,8 +402,17 @@ def _migrate(
     if sql and ":" not in revision:
         argument = _offline_range(target, config, script_directory, revision, direction)
     run = command.upgrade if direction == "upgrade" else command.downgrade
+
+    def after_failure() -> tuple[str, ...] | None:
+        if sql:
+            return None
+        try:
+            return _database_heads(target, _config(target), script_directory)
+        except MigrationError:
+            return None
+
     try:
-        with translate_errors(target, revision):
+        with translate_errors(target, revision, after_failure):
             run_alembic(lambda: run(config, argument, sql=sql))
     except OfflineBatchError:
         if ":" in revision or not _sqlite_dry_run.can_copy(target):

@@ -31,6 +31,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from batteries_migrate._enums import add_enum_drops
 from batteries_migrate._foreign_keys import defer_forward_foreign_keys
 from batteries_migrate._project import MigrationTarget, resolve_target
+from batteries_migrate._sqlite_transactions import (
+    DanglingReferencesError,
+    dangling_references,
+    use_transactional_ddl,
+)
 from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
 from batteries_models.exceptions import DatabaseUnreachableError
@@ -87,12 +92,16 @@ def run_env(context: Any, **options: Any) -> None:
         "compare_type": True,
         "compare_server_default": True,
         "render_as_batch": target.dialect == "sqlite",
+        # Alembic assumes SQLite's DDL is not transactional and commits after every revision;
+        # it is, once the driver no longer manages BEGIN (see _sqlite_transactions).
+        "transactional_ddl": True if target.dialect == "sqlite" else None,
         "render_item": render_item,
         "process_revision_directives": _directives(config.attributes, user_directives),
     }
-    progress = config.attributes.get(PROGRESS_ATTRIBUTE)
-    if progress is not None:
-        configure["on_version_apply"] = _on_version_apply(progress)
+    applied: list[str] = []
+    configure["on_version_apply"] = _on_version_apply(
+        applied, config.attributes.get(PROGRESS_ATTRIBUTE)
+    )
     configure.update(options)
     if context.is_offline_mode():
         context.configure(
@@ -104,12 +113,12 @@ def run_env(context: Any, **options: Any) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(_run_online(context, target, configure))
+        asyncio.run(_run_online(context, target, configure, applied))
         return
     # Called by plain Alembic inside a running loop (an async test, a lifespan): asyncio.run
     # refuses to nest, so the migration gets a thread and a loop of its own (alembic #1353).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batteries-migrate") as pool:
-        pool.submit(asyncio.run, _run_online(context, target, configure)).result()
+        pool.submit(asyncio.run, _run_online(context, target, configure, applied)).result()
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
@@ -215,17 +224,26 @@ def _drops(operations: Iterable[Any]) -> list[str]:
     return found
 
 
-def _on_version_apply(progress: Callable[[str], None]) -> Callable[..., None]:
+def _on_version_apply(
+    applied: list[str], progress: Callable[[str], None] | None
+) -> Callable[..., None]:
     def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        progress(f"{'upgrade' if step.is_upgrade else 'downgrade'} {step.up_revision_id}")
+        revision = step.up_revision_id if step.is_upgrade else step.down_revision_ids
+        applied.append(str(revision))
+        if progress is not None:
+            progress(f"{'upgrade' if step.is_upgrade else 'downgrade'} {step.up_revision_id}")
 
     return on_apply
 
 
-async def _run_online(context: Any, target: MigrationTarget, configure: dict[str, Any]) -> None:
+async def _run_online(
+    context: Any, target: MigrationTarget, configure: dict[str, Any], applied: list[str]
+) -> None:
     _check_sqlite_folder(target)
     # NullPool: the engine lives for one command; a pool would keep connections open after it.
     engine = create_async_engine(target.url, poolclass=pool.NullPool)
+    if target.dialect == "sqlite":
+        use_transactional_ddl(engine.sync_engine)
     recorded = context.config.attributes.get(RECORDER_ATTRIBUTE)
     if recorded is not None:
 
@@ -239,7 +257,7 @@ async def _run_online(context: Any, target: MigrationTarget, configure: dict[str
         except (OSError, DBAPIError) as exc:
             raise _unreachable(target, exc) from exc
         try:
-            await connection.run_sync(_run_sync, context, target, configure)
+            await connection.run_sync(_run_sync, context, target, configure, applied)
         finally:
             await connection.close()
     finally:
@@ -247,14 +265,25 @@ async def _run_online(context: Any, target: MigrationTarget, configure: dict[str
 
 
 def _run_sync(
-    connection: Connection, context: Any, target: MigrationTarget, configure: dict[str, Any]
+    connection: Connection,
+    context: Any,
+    target: MigrationTarget,
+    configure: dict[str, Any],
+    applied: list[str],
 ) -> None:
     context.configure(connection=connection, **configure)
+    # One transaction for the whole command (Alembic's default, transaction_per_migration=False):
+    # a failed upgrade rolls back every revision it ran, version rows included, on SQLite too.
     with context.begin_transaction():
         if target.dialect == "postgresql" and not context.is_offline_mode():
             # Transaction-level, so it is released by the commit: concurrent upgrades queue up.
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({target.lock_key})")
         context.run_migrations()
+        if target.dialect == "sqlite" and applied:
+            # Foreign keys were off while the migrations ran: check before committing.
+            found = dangling_references(connection)
+            if found:
+                raise DanglingReferencesError(found, applied[-1])
 
 
 def _check_sqlite_folder(target: MigrationTarget) -> None:
