@@ -534,7 +534,12 @@ def _script_directory(target: MigrationTarget, config: Config) -> ScriptDirector
             f"run `fastapi-batteries db init{_db_flag(target)}` first"
         )
         raise NotInitialisedError(msg, database=target.database, path=str(target.directory))
-    return ScriptDirectory.from_config(config)
+    script_directory = ScriptDirectory.from_config(config)
+    with translate_errors(target):
+        # Import every revision file now, so that every command names a broken one in one line
+        # before it connects.
+        script_directory.revision_map.heads  # noqa: B018 - loading them is the point
+    return script_directory
 
 
 def _db_flag(target: MigrationTarget) -> str:
