@@ -31,8 +31,10 @@ from batteries_migrate._runner import (
 )
 from batteries_migrate.environment import (
     DROPPED_ATTRIBUTE,
+    NOT_NULL_ATTRIBUTE,
     PROGRESS_ATTRIBUTE,
     RECORDER_ATTRIBUTE,
+    RENAMES_ATTRIBUTE,
     SKIP_EMPTY_ATTRIBUTE,
     load_metadata,
 )
@@ -41,6 +43,7 @@ from batteries_migrate.exceptions import (
     DestructiveMigrationWarning,
     MigrationError,
     NotInitialisedError,
+    NotNullColumnWarning,
     OfflineBatchError,
 )
 from batteries_models import DEFAULT_DATABASE, BatteriesSettings
@@ -112,7 +115,11 @@ def make_migration(
 
     Like Django's ``makemigrations``, nothing is written when autogenerate finds no change; pass
     ``empty=True`` for a blank revision to fill in by hand. A revision that drops tables or
-    columns is written, and a :class:`DestructiveMigrationWarning` names what it drops.
+    columns is written, and a :class:`DestructiveMigrationWarning` names what it drops, and what
+    looks like a rename seen as a drop plus a create, with the rows at risk. A NOT NULL column
+    added to an existing table gets the model's literal default as a temporary server default,
+    so the revision also runs on a table with rows; without a literal default a
+    :class:`NotNullColumnWarning` says to edit the revision.
 
     Args:
         message: What the revision does; it becomes the file's docstring and name.
@@ -152,7 +159,18 @@ def make_migration(
         warnings.warn(
             DestructiveMigrationWarning(msg, path=str(revision.path), dropped=dropped), stacklevel=2
         )
+    _warn_data_at_risk(config, revision)
     return revision
+
+
+def _warn_data_at_risk(config: Config, revision: Revision) -> None:
+    path = str(revision.path)
+    for line in config.attributes.get(RENAMES_ATTRIBUTE) or []:
+        msg = f"Revision {revision.id}: {line} (edit {path} before upgrading)"
+        warnings.warn(DestructiveMigrationWarning(msg, path=path, dropped=[]), stacklevel=3)
+    for column in config.attributes.get(NOT_NULL_ATTRIBUTE) or []:
+        msg = f"Revision {revision.id}: {column.describe(path)}"
+        warnings.warn(NotNullColumnWarning(msg, path=path, columns=[column.name]), stacklevel=3)
 
 
 def upgrade(

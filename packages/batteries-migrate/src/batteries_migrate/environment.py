@@ -28,7 +28,8 @@ from sqlalchemy import event, pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from batteries_migrate._enums import add_enum_drops
+from batteries_migrate._data_at_risk import fill_not_null_columns, suspected_renames
+from batteries_migrate._enums import add_enum_creates, add_enum_drops
 from batteries_migrate._foreign_keys import defer_forward_foreign_keys
 from batteries_migrate._project import MigrationTarget, resolve_target
 from batteries_migrate._sqlite_transactions import (
@@ -55,6 +56,8 @@ TARGET_ATTRIBUTE = "batteries_target"
 METADATA_ATTRIBUTE = "batteries_metadata"
 SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
 DROPPED_ATTRIBUTE = "batteries_dropped"
+NOT_NULL_ATTRIBUTE = "batteries_not_null"
+RENAMES_ATTRIBUTE = "batteries_renames"
 PROGRESS_ATTRIBUTE = "batteries_progress"
 RECORDER_ATTRIBUTE = "batteries_recorder"
 # Keys a naming convention needs so that every constraint a migration creates has a name.
@@ -200,10 +203,22 @@ def _directives(
             attributes[DROPPED_ATTRIBUTE] = [
                 drop for upgrade_ops in script.upgrade_ops_list for drop in _drops(upgrade_ops.ops)
             ]
+            attributes[RENAMES_ATTRIBUTE] = [
+                line
+                for ops_ in script.upgrade_ops_list
+                for line in suspected_renames(context, ops_)
+            ]
+            attributes[NOT_NULL_ATTRIBUTE] = [
+                found
+                for ops_ in script.upgrade_ops_list
+                for found in fill_not_null_columns(context, ops_)
+            ]
+            metadata = context.opts.get("target_metadata")
             for upgrade_ops, downgrade_ops in zip(
                 script.upgrade_ops_list, script.downgrade_ops_list, strict=True
             ):
                 defer_forward_foreign_keys(upgrade_ops, downgrade_ops)
+                add_enum_creates(upgrade_ops, downgrade_ops, metadata)
             for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
                 add_enum_drops(container)
         if user is not None:
