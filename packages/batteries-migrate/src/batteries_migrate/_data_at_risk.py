@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["NotNullColumn", "fill_not_null_columns", "suspected_renames"]
+__all__ = ["NotNullColumn", "fill_not_null_columns", "fill_null_values", "suspected_renames"]
 
 # Share of column names two tables must have in common to look like one table renamed.
 _SIMILAR = 0.5
@@ -46,10 +46,23 @@ class NotNullColumn:
     name: str
     rows: int | None
     filled_with: str | None
+    altered: bool = False
 
     def describe(self, path: str) -> str:
         """One line for the warning."""
         rows = "" if self.rows is None else f" ({_rows(self.rows)} now)"
+        if self.altered:
+            nulls = "" if self.rows is None else f" ({self.rows} NULL now)"
+            if self.filled_with is not None:
+                return (
+                    f"column {self.name} becomes NOT NULL{nulls}: the revision first sets its "
+                    f"NULLs to the model's default {self.filled_with}"
+                )
+            return (
+                f"column {self.name} becomes NOT NULL{nulls} and the model has no default SQL "
+                f"can use: the revision fails where it holds NULL; edit {path} to fill them first "
+                "(op.execute('UPDATE ... WHERE ... IS NULL'))"
+            )
         if self.filled_with is not None:
             return (
                 f"NOT NULL column {self.name} is added to an existing table{rows}: the revision "
@@ -106,6 +119,36 @@ def fill_not_null_columns(context: Any, upgrade_ops: ops.UpgradeOps) -> list[Not
             after = ops.ModifyTableOps(table_ops.table_name, drop_defaults, schema=table_ops.schema)
             upgrade_ops.ops.insert(position, after)
             position += 1
+    return found
+
+
+def fill_null_values(context: Any, upgrade_ops: ops.UpgradeOps) -> list[NotNullColumn]:
+    """Before a column becomes NOT NULL, set its NULLs to the model's literal default.
+
+    Args:
+        context: The ``MigrationContext`` of autogenerate (dialect, connection, metadata).
+        upgrade_ops: The operations of the revision; changed in place.
+    """
+    found: list[NotNullColumn] = []
+    result: list[Any] = []
+    for table_ops in upgrade_ops.ops:
+        if isinstance(table_ops, ops.ModifyTableOps):
+            for op in table_ops.ops:
+                if not (
+                    isinstance(op, ops.AlterColumnOp)
+                    and op.modify_nullable is False
+                    and op.existing_nullable is not False
+                ):
+                    continue
+                name = f"{op.table_name}.{op.column_name}"
+                model = _model_column(context, op.table_name, op.column_name, op.schema)
+                literal = _literal_default(context, model) if model is not None else None
+                nulls = _count(context, op.table_name, op.schema, null_in=op.column_name)
+                found.append(NotNullColumn(name, nulls, literal, altered=True))
+                if literal is not None:
+                    result.append(ops.ExecuteSQLOp(_fill(context, op, literal)))
+        result.append(table_ops)
+    upgrade_ops.ops = result
     return found
 
 
@@ -170,11 +213,34 @@ def _literal_default(context: Any, column: sa.Column[Any]) -> str | None:
     return str(compiled)
 
 
-def _count(context: Any, table: str, schema: str | None) -> int | None:
+def _model_column(
+    context: Any, table: str, column: str, schema: str | None
+) -> sa.Column[Any] | None:
+    metadata = context.opts.get("target_metadata")
+    key = f"{schema}.{table}" if schema else table
+    for meta in metadata if isinstance(metadata, list) else [metadata] if metadata else []:
+        found = meta.tables.get(key)
+        if found is not None and column in found.c:
+            return found.c[column]  # type: ignore[no-any-return]
+    return None
+
+
+def _fill(context: Any, op: ops.AlterColumnOp, literal: str) -> str:
+    quote = context.dialect.identifier_preparer.quote
+    table = quote(op.table_name) if not op.schema else f"{quote(op.schema)}.{quote(op.table_name)}"
+    column = quote(op.column_name)
+    return f"UPDATE {table} SET {column} = {literal} WHERE {column} IS NULL"
+
+
+def _count(
+    context: Any, table: str, schema: str | None, *, null_in: str | None = None
+) -> int | None:
     connection = getattr(context, "connection", None)
     if connection is None:
         return None
     statement = sa.select(sa.func.count()).select_from(sa.table(table, schema=schema))
+    if null_in is not None:
+        statement = statement.where(sa.column(null_in).is_(None))
     # In a savepoint: on PostgreSQL a failed read would abort autogenerate's transaction.
     with contextlib.suppress(SQLAlchemyError), connection.begin_nested():
         return int(connection.execute(statement).scalar() or 0)

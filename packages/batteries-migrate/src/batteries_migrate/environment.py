@@ -28,15 +28,23 @@ from sqlalchemy import event, pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from batteries_migrate._data_at_risk import fill_not_null_columns, suspected_renames
+from batteries_migrate._data_at_risk import (
+    fill_not_null_columns,
+    fill_null_values,
+    suspected_renames,
+)
 from batteries_migrate._enums import add_enum_creates, add_enum_drops
-from batteries_migrate._foreign_keys import defer_forward_foreign_keys
+from batteries_migrate._foreign_keys import (
+    defer_forward_foreign_keys,
+    drop_tables_after_their_references,
+)
 from batteries_migrate._project import MigrationTarget, resolve_target
 from batteries_migrate._sqlite_transactions import (
     DanglingReferencesError,
     dangling_references,
     use_transactional_ddl,
 )
+from batteries_migrate._type_changes import add_postgresql_using
 from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
 from batteries_models.exceptions import DatabaseUnreachableError
@@ -211,16 +219,21 @@ def _directives(
             attributes[NOT_NULL_ATTRIBUTE] = [
                 found
                 for ops_ in script.upgrade_ops_list
-                for found in fill_not_null_columns(context, ops_)
+                for found in [
+                    *fill_not_null_columns(context, ops_),
+                    *fill_null_values(context, ops_),
+                ]
             ]
             metadata = context.opts.get("target_metadata")
             for upgrade_ops, downgrade_ops in zip(
                 script.upgrade_ops_list, script.downgrade_ops_list, strict=True
             ):
                 defer_forward_foreign_keys(upgrade_ops, downgrade_ops)
+                drop_tables_after_their_references(upgrade_ops, downgrade_ops)
                 add_enum_creates(upgrade_ops, downgrade_ops, metadata)
             for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
                 add_enum_drops(container)
+                add_postgresql_using(context, container)
         if user is not None:
             user(context, revision, directives)
 
