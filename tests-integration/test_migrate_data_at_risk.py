@@ -177,6 +177,7 @@ async def test_a_table_rename_seen_as_drop_and_create_names_the_rows_at_risk(
     caught = project.make("rename hero")
 
     found = [str(w.message) for w in caught if isinstance(w.message, DestructiveMigrationWarning)]
+    assert any("DROPS table hero (2 rows):" in line for line in found), found
     assert any(
         "table hero (2 rows) is dropped and table heroes created" in line
         and "op.rename_table('hero', 'heroes')" in line

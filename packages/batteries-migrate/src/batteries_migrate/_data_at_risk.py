@@ -26,7 +26,14 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["NotNullColumn", "fill_not_null_columns", "fill_null_values", "suspected_renames"]
+__all__ = [
+    "NotNullColumn",
+    "fill_not_null_columns",
+    "fill_null_values",
+    "rows_of_dropped",
+    "rows_text",
+    "suspected_renames",
+]
 
 # Share of column names two tables must have in common to look like one table renamed.
 _SIMILAR = 0.5
@@ -152,6 +159,23 @@ def fill_null_values(context: Any, upgrade_ops: ops.UpgradeOps) -> list[NotNullC
     return found
 
 
+def rows_of_dropped(context: Any, upgrade_ops: ops.UpgradeOps) -> dict[str, int]:
+    """Rows at risk per dropped table or column (``{"table hero": 2}``), when known."""
+    found: dict[str, int] = {}
+    for op in upgrade_ops.ops:
+        if isinstance(op, ops.DropTableOp):
+            rows = _count(context, op.table_name, op.schema)
+            if rows is not None:
+                found[f"table {op.table_name}"] = rows
+        elif isinstance(op, ops.ModifyTableOps):
+            for inner in op.ops:
+                if isinstance(inner, ops.DropColumnOp):
+                    rows = _count(context, op.table_name, op.schema)
+                    if rows is not None:
+                        found[f"column {op.table_name}.{inner.column_name}"] = rows
+    return found
+
+
 def suspected_renames(context: Any, upgrade_ops: ops.UpgradeOps) -> list[str]:
     """One line per drop + create pair that looks like a rename, naming the rows at risk."""
     found: list[str] = []
@@ -249,6 +273,11 @@ def _count(
 
 def _rows(count: int) -> str:
     return f"{count} row{'' if count == 1 else 's'}"
+
+
+def rows_text(count: int) -> str:
+    """``1 row``, ``2 rows``."""
+    return _rows(count)
 
 
 def _rows_of(count: int | None) -> str:

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from batteries_migrate._data_at_risk import (
     fill_not_null_columns,
     fill_null_values,
+    rows_of_dropped,
     suspected_renames,
 )
 from batteries_migrate._enums import add_enum_creates, add_enum_drops
@@ -64,6 +65,7 @@ TARGET_ATTRIBUTE = "batteries_target"
 METADATA_ATTRIBUTE = "batteries_metadata"
 SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
 DROPPED_ATTRIBUTE = "batteries_dropped"
+DROPPED_ROWS_ATTRIBUTE = "batteries_dropped_rows"
 NOT_NULL_ATTRIBUTE = "batteries_not_null"
 RENAMES_ATTRIBUTE = "batteries_renames"
 PROGRESS_ATTRIBUTE = "batteries_progress"
@@ -211,6 +213,11 @@ def _directives(
             attributes[DROPPED_ATTRIBUTE] = [
                 drop for upgrade_ops in script.upgrade_ops_list for drop in _drops(upgrade_ops.ops)
             ]
+            attributes[DROPPED_ROWS_ATTRIBUTE] = {
+                name: rows
+                for ops_ in script.upgrade_ops_list
+                for name, rows in rows_of_dropped(context, ops_).items()
+            }
             attributes[RENAMES_ATTRIBUTE] = [
                 line
                 for ops_ in script.upgrade_ops_list
