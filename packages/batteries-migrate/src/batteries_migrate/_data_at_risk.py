@@ -182,9 +182,10 @@ def suspected_renames(context: Any, upgrade_ops: ops.UpgradeOps) -> list[str]:
     drops = [op for op in upgrade_ops.ops if isinstance(op, ops.DropTableOp)]
     creates = [op for op in upgrade_ops.ops if isinstance(op, ops.CreateTableOp)]
     for drop in drops:
-        old = {column.name for column in drop.to_table().columns}
+        # Primary keys left out: every table has an ``id``, which says nothing about a rename.
+        old = {c.name for c in drop.to_table().columns if not c.primary_key}
         for create in creates:
-            new = {c.name for c in create.columns if isinstance(c, sa.Column)}
+            new = {c.name for c in create.columns if isinstance(c, sa.Column) and not c.primary_key}
             if old and new and len(old & new) / len(old | new) >= _SIMILAR:
                 rows = _count(context, drop.table_name, drop.schema)
                 found.append(
