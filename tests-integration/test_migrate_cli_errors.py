@@ -154,3 +154,21 @@ def test_a_port_out_of_range_is_a_one_line_configuration_error(
 
     line = assert_one_line(project("upgrade"), "Port 99999", "1-65535")
     assert "s3cret" not in line
+
+
+def test_makemigrations_prints_the_not_null_warning_as_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"cli_error_models_{uuid.uuid4().hex[:10]}"
+    (project.root / f"{name}.py").write_text(MODELS + "    power: int = 0\n", encoding="utf-8")
+    monkeypatch.setenv("BATTERIES_MODELS", name)
+
+    result = project("makemigrations", "-m", "add power")
+
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "hero.power" in line]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Warning: Revision ")
+    assert "default 0" in warnings[0]
+    assert project("upgrade").exit_code == 0
+    sys.modules.pop(name, None)
