@@ -37,3 +37,8 @@ class Backend:
     def alters_by_copying_tables(self) -> bool:
         """SQLite's ALTER is a batch table copy, which offline --sql cannot render."""
         return self.name == "sqlite"
+
+    @property
+    def exports_snapshots(self) -> bool:
+        """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
+        return self.name == "postgresql"

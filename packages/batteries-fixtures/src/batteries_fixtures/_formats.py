@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
@@ -31,14 +31,18 @@ class RecordWriter:
     """Write records one at a time, so a dump never holds a table in memory.
 
     JSON output is a list with one record per line (or one indented record per block);
-    JSONL output is one record per line.
+    JSONL output is one record per line. A *fragment* writer writes JSON records as if other
+    records came before, and no brackets: tables dumped apart are joined by :meth:`append`.
     """
 
-    def __init__(self, stream: IO[str], fmt: Format, indent: int | None = None) -> None:
+    def __init__(
+        self, stream: IO[str], fmt: Format, indent: int | None = None, *, fragment: bool = False
+    ) -> None:
         self._stream = stream
         self._format = fmt
         self._indent = indent
-        self._count = 0
+        self._fragment = fragment
+        self._count = 1 if fragment else 0
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one record."""
@@ -49,9 +53,23 @@ class RecordWriter:
             self._stream.write(("[\n" if self._count == 0 else ",\n") + text)
         self._count += 1
 
+    def append(self, copy: Callable[[IO[str], int], None], count: int) -> None:
+        """Append ``count`` records a fragment writer wrote; ``copy(stream, skip)`` copies them.
+
+        The output is the same as if this writer had written those records itself.
+        """
+        if count == 0:
+            return
+        if self._format == "json" and self._count == 0:
+            self._stream.write("[\n")
+            copy(self._stream, len(",\n"))
+        else:
+            copy(self._stream, 0)
+        self._count += count
+
     def close(self) -> None:
         """Finish the document (the closing bracket of a JSON list)."""
-        if self._format == "json":
+        if self._format == "json" and not self._fragment:
             self._stream.write("[]\n" if self._count == 0 else "\n]\n")
         self._stream.flush()
 
