@@ -144,6 +144,26 @@ async def test_split_dump_writes_one_file_per_table_and_loads_as_a_folder(
         await target.dispose()
 
 
+@pytest.mark.parametrize(("name", "options"), [("out", {"split": True}), ("out.json.gz", {})])
+async def test_a_failed_dump_leaves_no_file(
+    database: Database, schema: ModuleType, tmp_path: Path, name: str, options: dict[str, Any]
+) -> None:
+    await _seeded(database, schema)
+    folder = tmp_path / "target"
+    folder.mkdir()
+
+    def fail_on_third_table(table: str, done: int, total: int) -> None:
+        if table == "org_setting":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        await dump(
+            database, folder / name, models=schema.MODELS, progress=fail_on_third_table, **options
+        )
+    leftovers = [p.name for p in folder.rglob("*") if p.is_file()]
+    assert leftovers == []
+
+
 async def test_folder_load_is_one_transaction(
     database: Database, schema: ModuleType, tmp_path: Path
 ) -> None:

@@ -115,10 +115,9 @@ def table_file_name(table: str, fmt: Format) -> str:
 class SplitOutput:
     """One file per table in ``folder``, all put in place together when the dump succeeded."""
 
-    def __init__(self, folder: Path, fmt: Format, suffix: str = "") -> None:
+    def __init__(self, folder: Path, fmt: Format) -> None:
         self._folder = folder
         self._format = fmt
-        self._suffix = suffix
         self._files: list[_AtomicFile] = []
 
     def __enter__(self) -> SplitOutput:
@@ -134,8 +133,7 @@ class SplitOutput:
 
     def open(self, table: str) -> IO[str]:
         """A text stream for ``table``'s file."""
-        name = table_file_name(table, self._format) + self._suffix
-        file = _AtomicFile(self._folder / name)
+        file = _AtomicFile(self._folder / table_file_name(table, self._format))
         self._files.append(file)
         return file.stream
 
