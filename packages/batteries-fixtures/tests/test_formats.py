@@ -163,3 +163,7 @@ _VALUES = st.recursive(
 def test_writer_bytes_equal_json_dumps_on_any_record(pk: object, fields: dict[str, object]) -> None:
     record = {"table": "t", "pk": pk, "fields": fields}
     assert write("jsonl", [record]) == json.dumps(record, ensure_ascii=False) + "\n"
+    natural = {"table": "t", "fields": fields}  # natural_primary: no pk key
+    assert write("jsonl", [natural]) == json.dumps(natural, ensure_ascii=False) + "\n"
+    odd = {"fields": fields, "table": "t"}  # any other shape goes to the stdlib encoder
+    assert write("jsonl", [odd]) == json.dumps(odd, ensure_ascii=False) + "\n"

@@ -99,7 +99,14 @@ class _FlatRecordEncoder:
         self._keys: dict[str, str] = {}
 
     def encode(self, record: dict[str, Any]) -> str:
-        if type(record) is not dict or list(record) != ["table", "pk", "fields"]:
+        if type(record) is not dict:
+            return self._fallback(record)
+        shape = list(record)
+        if shape == ["table", "pk", "fields"]:
+            pk = f', "pk": {self._value(record["pk"])}'
+        elif shape == ["table", "fields"]:  # natural_primary leaves the surrogate key out
+            pk = ""
+        else:
             return self._fallback(record)
         fields = record["fields"]
         if type(fields) is not dict:
@@ -116,7 +123,7 @@ class _FlatRecordEncoder:
             parts.append(encoded + value(item))
         table = record["table"]
         head = _encode_string(table) if type(table) is str else self._fallback(table)
-        return f'{{"table": {head}, "pk": {value(record["pk"])}, "fields": {{{", ".join(parts)}}}}}'
+        return f'{{"table": {head}{pk}, "fields": {{{", ".join(parts)}}}}}'
 
     def _value(self, item: Any) -> str:
         kind = type(item)
