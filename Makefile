@@ -93,7 +93,7 @@ demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve, dum
 
 .PHONY: bench
 bench: install ## Benchmarks (ratios against references of the same run); BENCH_ARGS=--quick for a smoke run
-	$(UV) run python bench/run.py $(BENCH_ARGS)
+	$(UV) run --group bench python bench/run.py $(BENCH_ARGS)
 
 .PHONY: docs
 docs: install ## Build the documentation with --strict

@@ -189,6 +189,31 @@ async def test_a_sqlite_lock_held_past_the_busy_timeout_is_busy_not_unreachable(
     await waiter.dispose()
 
 
+async def test_a_connection_can_begin_deferred_so_a_long_read_does_not_block_writers(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    reader = Database(url)
+    writer = Database(url, sqlite_busy_timeout=0.1)
+    async with writer.connect() as connection:
+        await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        await connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    async with reader.engine.connect() as raw:
+        deferred = await raw.execution_options(sqlite_transaction_mode="deferred")
+        async with deferred.begin():
+            first = (await deferred.exec_driver_sql("SELECT count(*) FROM t")).scalar_one()
+            async with writer.connect() as connection:  # would wait 0.1 s and fail if IMMEDIATE
+                await connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+            again = (await deferred.exec_driver_sql("SELECT count(*) FROM t")).scalar_one()
+    assert (first, again) == (1, 1)  # one snapshot for the whole read transaction
+    async with reader.engine.connect() as raw:
+        wrong = await raw.execution_options(sqlite_transaction_mode="later")
+        with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
+            await wrong.begin()
+    await reader.dispose()
+    await writer.dispose()
+
+
 # aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's
 # loop closes first, that thread raises "Event loop is closed" (an upstream bug, not ours).
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")

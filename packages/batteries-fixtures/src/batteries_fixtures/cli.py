@@ -65,7 +65,13 @@ def dump(
         list[str] | None, typer.Option("--exclude", "-e", help="Table to leave out (repeatable).")
     ] = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write ('.gz', '.bz2', '.xz', '.zst' compress); '-' for stdout; "
+            "a folder with --split.",
+        ),
     ] = "-",
     format: Annotated[
         FixtureFormat | None,
@@ -79,6 +85,19 @@ def dump(
         bool,
         typer.Option("--natural-primary", help="Omit surrogate keys of natural-key tables."),
     ] = False,
+    split: Annotated[
+        bool,
+        typer.Option("--split", help="Write one file per table into the --output folder."),
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Tables read at once on PostgreSQL, sharing one snapshot (same output).",
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
@@ -101,6 +120,8 @@ def dump(
                 indent=indent,
                 natural_foreign=natural_foreign,
                 natural_primary=natural_primary,
+                split=split,
+                jobs=jobs,
                 models=model_path,
                 progress=progress,
             ),
@@ -114,7 +135,12 @@ def dump(
 
 @app.command()
 def load(
-    files: Annotated[list[str], typer.Argument(help="Fixture files; '-' reads stdin.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Fixture files (maybe compressed) or folders of them; '-' reads stdin."
+        ),
+    ],
     append: Annotated[
         bool, typer.Option("--append", help="Insert only; an existing key is an error.")
     ] = False,

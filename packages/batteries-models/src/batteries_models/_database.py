@@ -283,4 +283,13 @@ def _configure_sqlite(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # A connection may ask for another mode: a long read (a dump) begins DEFERRED, so under
+        # WAL it holds a snapshot without taking the write lock that writers wait for.
+        mode = connection.get_execution_options().get("sqlite_transaction_mode")
+        if mode is None:
+            connection.exec_driver_sql(begin)
+        elif mode in _BEGIN:
+            connection.exec_driver_sql(_BEGIN[mode])
+        else:
+            msg = f"sqlite_transaction_mode must be one of {', '.join(_BEGIN)}, got {mode!r}"
+            raise ConfigurationError(msg)
