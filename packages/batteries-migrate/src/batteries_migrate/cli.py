@@ -227,12 +227,13 @@ def _fail(message: str) -> NoReturn:
 
 @contextmanager
 def _errors() -> Iterator[None]:
+    from batteries_models import mask_url
     from batteries_models.exceptions import BatteriesError
 
     try:
         yield
     except BatteriesError as exc:
-        _fail(str(exc))
+        _fail(mask_url(str(exc)))
 
 
 @contextmanager

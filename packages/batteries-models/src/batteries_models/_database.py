@@ -181,8 +181,6 @@ class Database:
         cause = getattr(exc, "orig", None) or exc
         lines = str(cause).strip().splitlines()
         reason = lines[0] if lines else type(cause).__name__
-        if self.url.password:
-            reason = reason.replace(str(self.url.password), "***")
         hint = (
             "check that the file's folder exists and is writable"
             if self.dialect_name == "sqlite"
@@ -190,7 +188,7 @@ class Database:
         )
         msg = (
             f"Cannot connect to database {self.name!r} at {where} ({self.masked_url}): "
-            f"{mask_url(reason)}; {hint}"
+            f"{mask_url(reason, password=self.url.password)}; {hint}"
         )
         return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
 
