@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from batteries_models._aiosqlite import wait_for_failed_opens
 from batteries_models._base import BaseModel
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models.exceptions import DatabaseUnreachableError
@@ -80,6 +81,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
             _configure_sqlite(self.engine, file_database=_is_file_database(self.url))
+            wait_for_failed_opens(self.engine)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
