@@ -123,10 +123,12 @@ async def test_registry_serves_named_databases(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
     registry = DatabaseRegistry(BatteriesSettings())
-    analytics = registry.get("analytics")
-    assert registry["analytics"] is analytics
-    await analytics.ping()
-    await registry.dispose_all()
+    try:
+        analytics = registry.get("analytics")
+        assert registry["analytics"] is analytics
+        await analytics.ping()
+    finally:
+        await registry.dispose_all()  # in this loop, even when an assertion fails
 
 
 async def test_unreachable_postgres_is_one_line_with_the_password_masked() -> None:
