@@ -8,6 +8,8 @@ from ``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AliasChoices, Field
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import (
@@ -17,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from batteries_models._urls import mask_url
 from batteries_models.exceptions import ConfigurationError
 
 __all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings"]
@@ -39,6 +42,9 @@ class DatabaseSettings(PydanticModel):
         default=None, description="Recycle connections after N seconds."
     )
     pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
+
+    def __repr_args__(self) -> Any:
+        return _masked(super().__repr_args__())
 
 
 class BatteriesSettings(BaseSettings):
@@ -79,6 +85,9 @@ class BatteriesSettings(BaseSettings):
     models: str | None = Field(default=None, description="Dotted path of the models module.")
     app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
     migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
+
+    def __repr_args__(self) -> Any:
+        return _masked(super().__repr_args__())
 
     @classmethod
     def settings_customise_sources(
@@ -138,3 +147,11 @@ class BatteriesSettings(BaseSettings):
                 f"set BATTERIES_DATABASES__{name.upper()}__URL"
             )
         raise ConfigurationError(msg)
+
+
+def _masked(args: Any) -> list[tuple[str | None, Any]]:
+    """Arguments of ``repr``/``str`` with URL passwords masked: settings get printed and logged."""
+    return [
+        (name, mask_url(value) if name in ("url", "database_url") and value else value)
+        for name, value in args
+    ]
