@@ -35,7 +35,8 @@ TRICKY = "p@ss#w0rd/:?%& \"'ü@@x%41"
 URL_SPECIALS = ":/?#[]@!$&'()*+,;=%\"<>\\^`{|}~ "
 PASSWORDS = st.text(
     alphabet=st.sampled_from(URL_SPECIALS)
-    | st.characters(codec="utf-8", exclude_categories=["Cs"]),
+    # NUL is left out: no environment variable can hold it.
+    | st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
     min_size=6,
     max_size=20,
 )
@@ -198,6 +199,7 @@ def test_version_shows_no_url(project: Path, caplog: pytest.LogCaptureFixture) -
 
 @settings(
     max_examples=15,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
