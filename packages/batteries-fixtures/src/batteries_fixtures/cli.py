@@ -244,7 +244,7 @@ def _errors() -> Iterator[None]:
 
 
 def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
-    from batteries_models import BatteriesError, BatteriesSettings, Database
+    from batteries_models import BatteriesError, BatteriesSettings, Database, mask_url
 
     if url is not None and name is not None:
         _fail("--database-url and --database cannot be used together: choose one")
@@ -257,9 +257,9 @@ def _target(url: str | None, name: str | None, models: str | None) -> tuple[Data
                 settings.database(name or "default"), name=name or "default"
             )
     except BatteriesError as exc:
-        _fail(str(exc))
+        _fail(mask_url(str(exc)))
     except Exception as exc:
-        _fail(f"Cannot read the settings: {str(exc).splitlines()[0]}")
+        _fail(mask_url(f"Cannot read the settings: {str(exc).splitlines()[0]}"))
     return database, models if models is not None else settings.models
 
 
