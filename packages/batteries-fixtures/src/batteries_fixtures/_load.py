@@ -1,23 +1,30 @@
-"""Load fixtures: read and validate everything, then write in batches in one transaction."""
+"""Load fixtures in one transaction: stage every record, check with SQL, then write set-wise.
+
+file -> format reader (records) -> converter per table (codecs per column) -> TEMP staging
+tables (``_stage``) -> checks, one SQL statement each (``_checks``) -> ``INSERT ... SELECT`` in
+foreign-key order (``_apply``) -> report. No stage holds a whole table in Python.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import DropTable
 
+from batteries_fixtures._apply import Applier, Mode
+from batteries_fixtures._convert import Converter
 from batteries_fixtures._db_errors import first_line, integrity_error
 from batteries_fixtures._graph import plan_load
-from batteries_fixtures._records import read_all
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, load_schema
 from batteries_fixtures._sources import Source, open_source
+from batteries_fixtures._stage import stage
 from batteries_fixtures._target import Progress, open_database
-from batteries_fixtures._writer import Mode, Writer
 from batteries_fixtures.exceptions import FixtureError
 from batteries_models import Database, mask_url
 
@@ -78,34 +85,47 @@ async def load(
     async with open_database(database) as db:
         async with db.connect() as probe:
             schema = await load_schema(probe, models)
-        # Parsing is CPU and file work: a thread keeps the caller's event loop responsive.
-        rows = await asyncio.to_thread(
-            read_all, items, schema, ignore_unknown=ignore_unknown, report=report
-        )
-        plan = plan_load(
-            list(rows), schema.edges(list(rows)), can_defer_all=schema.dialect.name == "sqlite"
-        )
-        for name in plan.order:
-            report.tables[name] = TableCounts()
-        writer = Writer(schema, rows, plan, mode=mode, report=report, progress=progress)
+        applier: Applier | None = None
         try:
             async with db.connect() as connection:
-                await writer.run(connection)
+                converters = await stage(
+                    connection, items, schema, ignore_unknown=ignore_unknown, report=report
+                )
+                names = list(converters)
+                plan = plan_load(
+                    names, schema.edges(names), can_defer_all=schema.dialect.name == "sqlite"
+                )
+                for name in plan.order:
+                    report.tables[name] = TableCounts()
+                applier = Applier(
+                    schema, converters, plan, mode=mode, report=report, progress=progress
+                )
+                await applier.run(connection)
                 if dry_run:
-                    await writer.check_deferred(connection)
+                    await applier.check_deferred(connection)
                     raise _DryRun
+                await applier.reset_sequences(connection)
+                await _drop(connection, converters.values())
         except _DryRun:
             pass
         except IntegrityError as exc:
-            raise integrity_error(exc, writer.current, schema) from exc
+            current = applier.current if applier is not None else None
+            raise integrity_error(exc, current, schema) from exc
         except DBAPIError as exc:
             if exc.connection_invalidated or isinstance(exc.orig, OSError):
                 raise
-            where = f" while writing table {writer.current!r}" if writer.current else ""
+            current = applier.current if applier is not None else None
+            where = f" while writing table {current!r}" if current else ""
             msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
-            raise FixtureError(mask_url(msg), table=writer.current) from exc
+            raise FixtureError(mask_url(msg), table=current) from exc
     report.duration = time.perf_counter() - started
     return report
+
+
+async def _drop(connection: AsyncConnection, converters: Iterable[Converter]) -> None:
+    """Drop the staging tables: SQLite keeps TEMP tables for the life of the connection."""
+    for converter in converters:
+        await connection.execute(DropTable(converter.staging))
 
 
 class _DryRun(Exception):

@@ -1,0 +1,261 @@
+"""Write the staged rows into their tables: ``INSERT ... SELECT`` per table, parents first.
+
+Per table: resolve natural keys, check foreign keys, find the stored rows (then one
+``INSERT ... SELECT`` per shape of record, an upsert where rows exist); after every table, one
+``UPDATE ... FROM`` per cycle-broken foreign key. Sequences move only when the load commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import (
+    ForeignKeyConstraint,
+    Integer,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from batteries_fixtures._checks import (
+    check_dangling,
+    check_duplicates,
+    mark_existing,
+    resolve_own_keys,
+    resolve_references,
+)
+from batteries_fixtures._convert import EXISTS, FILE, NATURAL, RECORD, SAME, SHAPE, Converter
+from batteries_fixtures._graph import Edge, LoadPlan, strongly_connected
+from batteries_fixtures._reports import LoadReport
+from batteries_fixtures._schema import Schema
+from batteries_fixtures._target import Progress
+from batteries_fixtures.exceptions import UnresolvedReferenceError
+
+__all__ = ["Applier", "Mode"]
+
+Mode = Literal["merge", "append", "truncate"]
+"""How a load treats rows already stored: upsert them, refuse them, or delete every row first."""
+
+
+class Applier:
+    """Check the staged rows and write them, table by table, in one transaction.
+
+    Attributes:
+        current: The table being written, for error messages; ``None`` outside a table.
+    """
+
+    def __init__(
+        self,
+        schema: Schema,
+        converters: dict[str, Converter],
+        plan: LoadPlan,
+        *,
+        mode: Mode,
+        report: LoadReport,
+        progress: Progress | None,
+    ) -> None:
+        self.schema = schema
+        self.converters = converters
+        self.plan = plan
+        self.mode = mode
+        self.report = report
+        self.progress = progress
+        self.files = report.files
+        self.current: str | None = None
+        self._written: set[str] = set()  # tables where some row was inserted or updated
+        self.broken: dict[str, set[str]] = {}
+        for edge in plan.broken:
+            fk = edge.key
+            assert isinstance(fk, ForeignKeyConstraint)
+            self.broken.setdefault(edge.child, set()).update(c.key for c in fk.columns)
+        # Foreign keys inside a deferred cycle: checked by the database at commit instead.
+        self.deferred: dict[str, set[str]] = {}
+        names = list(converters)
+        if plan.deferred:
+            for edge in schema.edges(names):
+                if edge not in plan.broken and _in_cycle(edge, plan, schema, names):
+                    fk = edge.key
+                    assert isinstance(fk, ForeignKeyConstraint)
+                    self.deferred.setdefault(edge.child, set()).update(c.key for c in fk.columns)
+
+    async def run(self, connection: AsyncConnection) -> None:
+        """Check for duplicates, then write every table in plan order, then the broken keys."""
+        dialect = self.schema.dialect.name
+        for name in self.plan.order:
+            await check_duplicates(connection, self.converters[name], self.files)
+        if self.mode == "merge" and dialect == "postgresql":
+            # Two merges of overlapping fixtures would both miss a row given by natural key
+            # and both insert it: one merge at a time per table (ordered names: no deadlock).
+            preparer = connection.dialect.identifier_preparer
+            tables = ", ".join(
+                preparer.format_table(self.schema.tables[n].table) for n in sorted(self.plan.order)
+            )
+            await connection.exec_driver_sql(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+        if self.plan.deferred:
+            if dialect == "sqlite":
+                await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            else:
+                await connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+        if self.mode == "truncate":
+            await self._truncate(connection)
+        for name in self.plan.order:
+            self.current = name
+            await self._write_table(connection, self.converters[name])
+        for name in self.plan.order:
+            if name in self.broken and name in self._written:
+                self.current = name
+                await self._write_later(connection, self.converters[name])
+        self.current = None
+
+    async def check_deferred(self, connection: AsyncConnection) -> None:
+        """In a dry run, make the database check deferred constraints before the rollback."""
+        if not self.plan.deferred:
+            return
+        if self.schema.dialect.name == "postgresql":
+            await connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+            return
+        result = await connection.exec_driver_sql("PRAGMA foreign_key_check")
+        problem: Any = result.first()
+        if problem is not None:
+            msg = (
+                f"Table {problem[0]!r} row {problem[1]} points at a missing row of "
+                f"{problem[2]!r}: fix the foreign key in the fixture"
+            )
+            raise UnresolvedReferenceError(msg, table=str(problem[0]))
+
+    async def reset_sequences(self, connection: AsyncConnection) -> None:
+        """Move PostgreSQL sequences past the loaded keys; call only on the path that commits.
+
+        ``setval`` is not transactional: a rolled-back load must never call it.
+        """
+        if self.schema.dialect.name != "postgresql":
+            return
+        preparer = connection.dialect.identifier_preparer
+        for name in self.plan.order:
+            table = self.schema.tables[name].table
+            column = table.autoincrement_column
+            if column is None or not isinstance(column.type, Integer):
+                continue
+            quoted_table = preparer.format_table(table)
+            quoted_column = preparer.quote(column.name)
+            await connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                    f"COALESCE(MAX({quoted_column}), 0) + 1, false) FROM {quoted_table}"
+                ),
+                {"table": quoted_table, "column": column.name},
+            )
+
+    async def _truncate(self, connection: AsyncConnection) -> None:
+        for name, columns in sorted(self.broken.items()):
+            self.current = name
+            table = self.schema.tables[name].table
+            await connection.execute(update(table).values(dict.fromkeys(columns)))
+        for name in reversed(self.plan.order):
+            self.current = name
+            await connection.execute(self.schema.tables[name].table.delete())
+
+    async def _write_table(self, connection: AsyncConnection, converter: Converter) -> None:
+        info = converter.info
+        s, t = converter.staging, info.table
+        broken = self.broken.get(info.name, set())
+        refs = [k for k in converter.refs if k not in broken]
+        await resolve_references(connection, converter, refs, self.files)
+        skip = broken | self.deferred.get(info.name, set())
+        await check_dangling(connection, converter, info.column_keys - skip, self.files)
+        await resolve_own_keys(connection, converter, self.files)
+        if self.mode != "truncate":
+            await mark_existing(
+                connection, converter, mode=self.mode, broken=broken, files=self.files
+            )
+        pk_keys = converter.pk_keys
+        generated = s.c[pk_keys[0]].is_(None) if len(pk_keys) == 1 else literal(False)
+        is_generated = case((generated, 1), else_=0)
+        groups = (
+            await connection.execute(
+                select(
+                    s.c[SHAPE],
+                    is_generated,
+                    func.count(),
+                    func.coalesce(func.sum(s.c[EXISTS]), 0),
+                    func.coalesce(func.sum(s.c[SAME]), 0),
+                ).group_by(s.c[SHAPE], is_generated)
+            )
+        ).all()
+        total = sum(int(g[2]) for g in groups)
+        counts = self.report.tables[info.name]
+        if self.progress is not None:
+            self.progress(info.name, 0, total)
+        factory: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
+            self.schema.dialect.name, insert
+        )
+        for shape, new_keys, rows, existing, same in groups:
+            rows, existing, same = int(rows), int(existing), int(same)
+            counts.inserted += rows - existing
+            counts.updated += existing - same
+            counts.unchanged += same
+            if rows == same:
+                continue
+            self._written.add(info.name)
+            given = [k for k, bit in zip(converter.data_keys, shape, strict=True) if bit == "1"]
+            keys = given if new_keys else [*pk_keys, *given]
+            chosen = select(*(null().label(k) if k in broken else s.c[k] for k in keys)).where(
+                s.c[SHAPE] == shape,
+                s.c[SAME] == 0,
+                generated if new_keys else ~generated,
+            )
+            if new_keys:  # generated keys follow the order of the records
+                chosen = chosen.order_by(s.c[FILE], s.c[RECORD])
+            stmt = factory(t).from_select(keys, chosen)
+            if self.mode == "merge" and existing > same and not new_keys:
+                others = [k for k in keys if k not in pk_keys]
+                if others:
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=pk_keys, set_={k: stmt.excluded[k] for k in others}
+                    )
+                else:
+                    stmt = stmt.on_conflict_do_nothing(index_elements=pk_keys)
+            await connection.execute(stmt)
+            if new_keys and broken:
+                # The UPDATE of the broken keys finds these rows by their new primary key.
+                assert info.natural_key is not None
+                match = and_(*(t.c[k] == s.c[k] for k in info.natural_key))
+                found = select(t.c[pk_keys[0]]).where(match).limit(1).scalar_subquery()
+                await connection.execute(
+                    update(s).where(s.c[NATURAL] == 1, generated).values({pk_keys[0]: found})
+                )
+        if self.progress is not None:
+            self.progress(info.name, total, total)
+
+    async def _write_later(self, connection: AsyncConnection, converter: Converter) -> None:
+        info = converter.info
+        s, t = converter.staging, info.table
+        broken = self.broken[info.name]
+        await resolve_references(connection, converter, sorted(broken), self.files)
+        await check_dangling(connection, converter, broken, self.files)
+        same_key = and_(*(t.c[k] == s.c[k] for k in converter.pk_keys))
+        # Keep the fixture's values in columns such as updated_at: an UPDATE would otherwise
+        # fire their onupdate and change the row the fixture describes.
+        kept = {c.key: c for c in t.columns if c.onupdate is not None}
+        for key in sorted(broken):
+            await connection.execute(
+                update(t)
+                .where(same_key, s.c[key].is_not(None), s.c[SAME] == 0)
+                .values({key: s.c[key], **kept})
+            )
+
+
+def _in_cycle(edge: Edge, plan: LoadPlan, schema: Schema, names: list[str]) -> bool:
+    kept = [e for e in schema.edges(names) if e not in plan.broken]
+    for component in strongly_connected(names, kept):
+        if edge.child in component and edge.parent in component:
+            return len(component) > 1 or edge.child == edge.parent
+    return False

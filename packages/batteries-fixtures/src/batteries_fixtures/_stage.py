@@ -1,0 +1,120 @@
+"""Stream fixture records into TEMP staging tables, a few thousand rows at a time.
+
+Parsing and conversion run in a worker thread, one flush ahead of the database writes, so the
+event loop stays free and the two overlap. At most ``FLUSH`` converted rows are in memory at
+any time, whatever the size of the files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Generator
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import CreateTable
+
+from batteries_fixtures._convert import Converter
+from batteries_fixtures._formats import read_records
+from batteries_fixtures._reports import LoadReport, TableCounts
+from batteries_fixtures._schema import Schema
+from batteries_fixtures._sources import Source, open_source
+from batteries_fixtures.exceptions import FixtureSchemaError
+
+__all__ = ["FLUSH", "stage"]
+
+FLUSH = 5000
+"""Converted rows held in memory before they go to the staging tables."""
+
+_Batch = list[tuple[Converter, list[dict[str, Any]]]]
+
+
+async def stage(
+    connection: AsyncConnection,
+    sources: list[Source],
+    schema: Schema,
+    *,
+    ignore_unknown: bool,
+    report: LoadReport,
+) -> dict[str, Converter]:
+    """Read every record of ``sources`` into staging tables; return the converters by table.
+
+    The files read go to ``report.files`` (their index is the staged file number); records of
+    unknown tables skipped with ``ignore_unknown`` are counted in ``report.tables``.
+    """
+    converters: dict[str, Converter] = {}
+    batches = _read(sources, schema, converters, ignore_unknown=ignore_unknown, report=report)
+    created: set[str] = set()
+    try:
+        pending = asyncio.create_task(asyncio.to_thread(next, batches, None))
+        while True:
+            batch = await pending
+            if batch is None:
+                break
+            pending = asyncio.create_task(asyncio.to_thread(next, batches, None))
+            for converter, rows in batch:
+                if converter.info.name not in created:
+                    await connection.execute(CreateTable(converter.staging))
+                    created.add(converter.info.name)
+                await connection.execute(insert(converter.staging), rows)
+    finally:
+        if not pending.done():  # an error while writing: let the reader finish its step
+            await asyncio.wait([pending])
+        batches.close()
+    if schema.dialect.name == "postgresql":
+        # Fresh tables have no statistics: without them the checks' joins are planned blind.
+        for converter in converters.values():
+            name = connection.dialect.identifier_preparer.format_table(converter.staging)
+            await connection.exec_driver_sql(f"ANALYZE {name}")
+    return converters
+
+
+def _read(
+    sources: list[Source],
+    schema: Schema,
+    converters: dict[str, Converter],
+    *,
+    ignore_unknown: bool,
+    report: LoadReport,
+) -> Generator[_Batch]:
+    """Converted rows of every record, by table, ``FLUSH`` at a time."""
+    skipped: dict[str, int] = {}
+    buffers: dict[str, tuple[Converter, list[dict[str, Any]]]] = {}
+    held = 0
+    for file_index, source in enumerate(sources):
+        with open_source(source) as (stream, path):
+            report.files.append(path)
+            for record in read_records(stream, path):
+                converter = converters.get(record.table)
+                if converter is None:
+                    info = schema.tables.get(record.table)
+                    if info is None:
+                        if ignore_unknown:
+                            skipped[record.table] = skipped.get(record.table, 0) + 1
+                            continue
+                        known = ", ".join(sorted(schema.tables)) or "none"
+                        msg = (
+                            f"{path} record {record.index}: unknown table {record.table!r} "
+                            f"(the database has {known}); use --ignore-unknown to skip it"
+                        )
+                        raise FixtureSchemaError(
+                            msg, path=path, record=record.index, table=record.table
+                        )
+                    converter = Converter(
+                        info, schema, len(converters), ignore_unknown=ignore_unknown
+                    )
+                    converters[info.name] = converter
+                buffer = buffers.get(converter.info.name)
+                if buffer is None:
+                    buffer = buffers[converter.info.name] = (converter, [])
+                buffer[1].append(converter.convert(record, file_index))
+                held += 1
+                if held >= FLUSH:
+                    yield list(buffers.values())
+                    buffers = {}
+                    held = 0
+    if buffers:
+        yield list(buffers.values())
+    for name, count in sorted(skipped.items()):
+        report.tables.setdefault(name, TableCounts()).skipped = count
