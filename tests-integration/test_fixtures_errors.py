@@ -89,6 +89,11 @@ CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
         FixtureFormatError,
         ["record 1", "truncated"],
     ),
+    "null pk": (
+        b'[{"table": "org", "pk": null, "fields": {"slug": "n", "name": "N"}}]',
+        FixtureFormatError,
+        ["record 0", "table 'org'", '"pk": null'],
+    ),
     "unique violation": (
         b'[{"table": "org", "pk": 9, "fields": {"slug": "acme", "name": "Copy"}}]',
         FixtureIntegrityError,

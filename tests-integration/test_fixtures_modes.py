@@ -118,6 +118,59 @@ async def test_dry_run_reports_and_writes_nothing(
     assert await _count(target, schema.Org.__table__) == 0
 
 
+async def test_a_dry_run_leaves_the_next_generated_key_alone(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    first = tmp_path / "first.json"
+    first.write_text(
+        json.dumps([{"table": "org", "pk": 2, "fields": {"slug": "b", "name": "B"}}]),
+        encoding="utf-8",
+    )
+    await load(database, first, models=schema.MODELS)  # the next key is now 3
+    dry = tmp_path / "dry.json"
+    records = [{"table": "org", "fields": {"slug": f"n{i}", "name": "N"}} for i in range(5)]
+    records.append({"table": "org", "pk": 100, "fields": {"slug": "far", "name": "Far"}})
+    dry.write_text(json.dumps(records), encoding="utf-8")
+    report = await load(database, dry, models=schema.MODELS, dry_run=True)
+    assert report.inserted == 6
+    async with database.connect() as connection:
+        await connection.execute(insert(schema.Org).values(slug="next", name="Next"))
+        new_id = (await connection.execute(select(func.max(schema.Org.id)))).scalar_one()
+    assert new_id == 3
+
+
+async def test_two_merges_of_overlapping_fixtures_started_together_both_succeed(
+    backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    if not backend.has_concurrent_writers:
+        pytest.skip("SQLite runs one writer at a time")
+    setup = Database(backend.url)
+    await setup.create_all(schema.Base.metadata)
+    await setup.dispose()
+    paths = []
+    for name, slugs in (("a", range(0, 300)), ("b", range(150, 450))):
+        path = tmp_path / f"{name}.json"
+        records = [{"table": "org", "fields": {"slug": f"s{i}", "name": "x"}} for i in slugs]
+        path.write_text(json.dumps(records), encoding="utf-8")
+        paths.append(path)
+    databases = [Database(backend.url), Database(backend.url)]
+    try:
+        reports = await asyncio.gather(
+            *(
+                load(db, path, models=schema.MODELS)
+                for db, path in zip(databases, paths, strict=True)
+            )
+        )
+    finally:
+        for db in databases:
+            await db.dispose()
+    assert sorted(r.inserted for r in reports) == [150, 300]
+    check = Database(backend.url)
+    assert await _count(check, schema.Org.__table__) == 450
+    await check.dispose()
+
+
 async def _empty_copy(database: Database, schema: ModuleType) -> Database:
     """The same database with every fixture table emptied (the schema stays)."""
     async with database.connect() as connection:

@@ -154,6 +154,44 @@ class Applier:
                 {"table": quoted_table, "column": column.name},
             )
 
+    async def save_sequences(self, connection: AsyncConnection) -> list[tuple[str, int, bool]]:
+        """Where the PostgreSQL sequences of the loaded tables stand, for a dry run to restore.
+
+        Rows inserted without a key take values from their sequence, and ``nextval`` is not
+        undone by a rollback either.
+        """
+        if self.schema.dialect.name != "postgresql":
+            return []
+        preparer = connection.dialect.identifier_preparer
+        saved: list[tuple[str, int, bool]] = []
+        for name in sorted(self.plan.order):
+            table = self.schema.tables[name].table
+            column = table.autoincrement_column
+            if column is None or not isinstance(column.type, Integer):
+                continue
+            found = await connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": preparer.format_table(table), "column": column.name},
+            )
+            sequence = found.scalar()
+            if sequence is None:
+                continue
+            state: Any = (
+                await connection.exec_driver_sql(f"SELECT last_value, is_called FROM {sequence}")
+            ).one()
+            saved.append((str(sequence), int(state[0]), bool(state[1])))
+        return saved
+
+    async def restore_sequences(
+        self, connection: AsyncConnection, saved: list[tuple[str, int, bool]]
+    ) -> None:
+        """Put the sequences back where :meth:`save_sequences` found them (dry run only)."""
+        for sequence, value, called in saved:
+            await connection.execute(
+                text("SELECT setval(:sequence, :value, :called)"),
+                {"sequence": sequence, "value": value, "called": called},
+            )
+
     async def _truncate(self, connection: AsyncConnection) -> None:
         for name, columns in sorted(self.broken.items()):
             self.current = name

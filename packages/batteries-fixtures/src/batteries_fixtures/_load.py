@@ -100,9 +100,11 @@ async def load(
                 applier = Applier(
                     schema, converters, plan, mode=mode, report=report, progress=progress
                 )
+                sequences = await applier.save_sequences(connection) if dry_run else []
                 await applier.run(connection)
                 if dry_run:
                     await applier.check_deferred(connection)
+                    await applier.restore_sequences(connection, sequences)
                     raise _DryRun
                 await applier.reset_sequences(connection)
                 await _drop(connection, converters.values())
