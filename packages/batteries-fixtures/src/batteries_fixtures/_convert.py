@@ -156,6 +156,14 @@ class Converter:
         self.blank[EXISTS] = 0
         self.blank[SAME] = 0
         self.blank[NATURAL] = 0
+        # Driver values: each staging column's bind processor, applied in the reader's thread
+        # so rows can go to the driver as they are (COPY, executemany) without SQLAlchemy.
+        self.keys = [c.key for c in self.staging.columns]
+        self.names = [c.name for c in self.staging.columns]
+        self._processors = [
+            (c.key, c.type.dialect_impl(dialect).bind_processor(dialect))
+            for c in self.staging.columns
+        ]
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
@@ -272,6 +280,13 @@ class Converter:
         row[RECORD] = record.index
         row[SHAPE] = shape.decode("ascii")
         return row
+
+    def driver_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        """``row`` as the driver takes it: staging columns in order, bind processors applied."""
+        return tuple(
+            row[key] if process is None or row[key] is None else process(row[key])
+            for key, process in self._processors
+        )
 
     def _put(self, row: dict[str, Any], key: str, value: Any, record: RawRecord) -> None:
         if value is None:
