@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from backends import Backend
 from batteries_fixtures import (
     DuplicateRecordError,
     FixtureError,
@@ -144,6 +145,28 @@ async def test_bad_input_is_one_line_and_changes_nothing(
         assert fragment in message
     if case not in {"unique violation", "check violation"}:
         assert str(path) in message
+    assert await _snapshot(database, schema) == before
+
+
+async def test_a_value_the_database_refuses_names_its_record(
+    database: Database, backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    before = await _snapshot(database, schema)
+    path = tmp_path / "fixture.json"
+    too_wide = '{"table": "sample", "pk": 9, "fields": {"amount": "123456789.0001"}}'
+    path.write_text(f"[{ORG}, {too_wide}]", encoding="utf-8")
+    if not backend.enforces_numeric_precision:
+        assert (await load(database, path, models=schema.MODELS)).inserted == 2
+        return
+    with pytest.raises(FixtureError) as info:
+        await load(database, path, models=schema.MODELS)
+    message = str(info.value)
+    assert f"{path} record 1: table 'sample'" in message
+    assert "nothing was written" in message
+    assert (info.value.path, info.value.record) == (str(path), 1)
     assert await _snapshot(database, schema) == before
 
 

@@ -11,15 +11,18 @@ import asyncio
 from collections.abc import Generator
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.schema import CreateTable
 
-from batteries_fixtures._convert import Converter
+from batteries_fixtures._convert import FILE, RECORD, Converter
+from batteries_fixtures._db_errors import first_line
 from batteries_fixtures._formats import read_records
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._sources import Source, open_source
-from batteries_fixtures.exceptions import FixtureSchemaError
+from batteries_fixtures.exceptions import FixtureSchemaError, FixtureValueError
+from batteries_models import mask_url
 
 __all__ = ["FLUSH", "stage"]
 
@@ -56,7 +59,7 @@ async def stage(
                 if converter.info.name not in created:
                     await connection.execute(CreateTable(converter.staging))
                     created.add(converter.info.name)
-                await _write(connection, converter, rows)
+                await _write_or_name(connection, converter, rows, report.files)
     finally:
         if not pending.done():  # an error while writing: let the reader finish its step
             await asyncio.wait([pending])
@@ -67,6 +70,60 @@ async def stage(
             name = connection.dialect.identifier_preparer.format_table(converter.staging)
             await connection.exec_driver_sql(f"ANALYZE {name}")
     return converters
+
+
+async def _write_or_name(
+    connection: AsyncConnection,
+    converter: Converter,
+    rows: list[tuple[Any, ...]],
+    files: list[str],
+) -> None:
+    """Stage ``rows``; when the database refuses one, name its file and record.
+
+    Staging columns have the tables' types, so PostgreSQL checks values here (a numeric
+    overflow, say). Each flush runs in a savepoint: on error, the rows are retried one by one
+    to find the record. SQLite stores any value, so it needs no savepoint.
+    """
+    if connection.dialect.name != "postgresql":
+        await _write(connection, converter, rows)
+        return
+    try:
+        async with connection.begin_nested():
+            await _write(connection, converter, rows)
+    except Exception as exc:
+        if not _refused(exc):
+            raise
+        file_at, record_at = converter.keys.index(FILE), converter.keys.index(RECORD)
+        for row in rows:
+            try:
+                async with connection.begin_nested():
+                    await _write(connection, converter, [row])
+            except Exception as refused:
+                if not _refused(refused):
+                    raise
+                where = f"{files[row[file_at]]} record {row[record_at]}"
+                msg = (
+                    f"{where}: table {converter.info.name!r}: the database refused a value: "
+                    f"{first_line(refused)}; nothing was written"
+                )
+                raise FixtureValueError(
+                    mask_url(msg),
+                    path=files[row[file_at]],
+                    record=row[record_at],
+                    table=converter.info.name,
+                ) from refused
+        raise
+
+
+def _refused(exc: BaseException) -> bool:
+    """The server refused the data (not the connection failing).
+
+    COPY goes through asyncpg itself, whose errors SQLAlchemy has not wrapped: the server's
+    own errors carry a SQLSTATE.
+    """
+    if isinstance(exc, DBAPIError):
+        return not exc.connection_invalidated and not isinstance(exc.orig, OSError)
+    return isinstance(getattr(exc, "sqlstate", None), str) and not isinstance(exc, OSError)
 
 
 async def _write(
@@ -81,9 +138,20 @@ async def _write(
         return
     preparer = connection.dialect.identifier_preparer
     columns = ", ".join(preparer.quote(name) for name in converter.names)
-    marks = ", ".join(["?"] * len(converter.names))
+    marks = ", ".join(_mark(connection.dialect.paramstyle, i) for i in range(len(rows[0])))
     table = preparer.format_table(converter.staging)
     await connection.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def _mark(paramstyle: str, position: int) -> str:
+    """The driver's placeholder for the ``position``-th (0-based) positional parameter."""
+    if paramstyle == "qmark":
+        return "?"
+    if paramstyle == "numeric":
+        return f":{position + 1}"
+    if paramstyle == "numeric_dollar":
+        return f"${position + 1}"
+    return "%s"  # format, pyformat: positional %s
 
 
 def _read(
