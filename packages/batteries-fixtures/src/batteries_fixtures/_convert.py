@@ -160,10 +160,8 @@ class Converter:
         # so rows can go to the driver as they are (COPY, executemany) without SQLAlchemy.
         self.keys = [c.key for c in self.staging.columns]
         self.names = [c.name for c in self.staging.columns]
-        self._processors = [
-            (c.key, c.type.dialect_impl(dialect).bind_processor(dialect))
-            for c in self.staging.columns
-        ]
+        processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
@@ -283,10 +281,12 @@ class Converter:
 
     def driver_row(self, row: dict[str, Any]) -> tuple[Any, ...]:
         """``row`` as the driver takes it: staging columns in order, bind processors applied."""
-        return tuple(
-            row[key] if process is None or row[key] is None else process(row[key])
-            for key, process in self._processors
-        )
+        values = [row[key] for key in self.keys]
+        for i, process in self._processors:  # only the few columns whose type has one
+            value = values[i]
+            if value is not None:
+                values[i] = process(value)
+        return tuple(values)
 
     def _put(self, row: dict[str, Any], key: str, value: Any, record: RawRecord) -> None:
         if value is None:
