@@ -170,6 +170,20 @@ async def test_a_value_the_database_refuses_names_its_record(
     assert await _snapshot(database, schema) == before
 
 
+async def test_a_failed_load_leaves_nothing_behind_for_the_next_one(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    bad, good = tmp_path / "bad.json", tmp_path / "good.json"
+    bad.write_text(f"[{ORG}, {ORG}]", encoding="utf-8")
+    good.write_text(f"[{ORG}]", encoding="utf-8")
+    for _ in range(2):  # the pooled connection is reused: its staging tables must be gone
+        with pytest.raises(DuplicateRecordError):
+            await load(database, bad, models=schema.MODELS)
+    assert (await load(database, good, models=schema.MODELS)).inserted == 1
+    assert (await load(database, good, models=schema.MODELS)).unchanged == 1
+
+
 async def test_a_bom_is_tolerated(database: Database, schema: ModuleType, tmp_path: Path) -> None:
     await database.create_all(schema.Base.metadata)
     path = tmp_path / "bom.json"

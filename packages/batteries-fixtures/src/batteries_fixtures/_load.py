@@ -43,10 +43,12 @@ async def load(
 ) -> LoadReport:
     """Load fixture files into ``database`` in one transaction.
 
-    Every record is read, converted and checked before the first write; tables are written
-    parents first in batches (one statement per batch); foreign-key cycles are broken at a
-    nullable foreign key (insert NULL, then one batched UPDATE) or deferred where the database
-    allows; on PostgreSQL, sequences are moved past the loaded keys. Any error rolls back
+    Records are streamed into TEMP staging tables (memory does not grow with the files), then
+    checked with one SQL statement per question (duplicates, natural keys, dangling foreign
+    keys, append conflicts), then each table is written parents first with one
+    ``INSERT ... SELECT``; foreign-key cycles are broken at a nullable foreign key (insert NULL,
+    then one ``UPDATE ... FROM``) or deferred where the database allows; on PostgreSQL,
+    sequences are moved past the loaded keys when the load commits. Any error rolls back
     everything.
 
     Args:

@@ -63,6 +63,8 @@ async def stage(
     finally:
         if not pending.done():  # an error while writing: let the reader finish its step
             await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # the first error is the one raised; this one is only read
         batches.close()
     if schema.dialect.name == "postgresql":
         # Fresh tables have no statistics: without them the checks' joins are planned blind.
