@@ -19,8 +19,6 @@ from batteries_fixtures import FixtureIntegrityError, dump, load
 from batteries_models import Database
 
 HERE = Path(__file__).parent
-ROWS = 60_000
-TEXT = 1_700  # characters of text per row: the fixture is about 105 MB
 BUDGET_MB = 64  # what the load may add to the process's address space
 
 # Run in a fresh process: load a small fixture first (imports, threads, connections), then cap
@@ -64,10 +62,17 @@ def _write_notes(path: Path, count: int, body: str) -> None:
             out.write(json.dumps(record) + "\n")
 
 
-def test_a_fixture_larger_than_the_memory_limit_loads(database: Database, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("rows", "text"),
+    [(60_000, 1_700), (250, 420_000)],  # many small records; a few large ones (about 105 MB)
+    ids=["many-rows", "large-rows"],
+)
+def test_a_fixture_larger_than_the_memory_limit_loads(
+    database: Database, tmp_path: Path, rows: int, text: int
+) -> None:
     small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
     _write_notes(small, 100, "x")
-    _write_notes(large, ROWS, "y" * TEXT)
+    _write_notes(large, rows, "y" * text)
     assert large.stat().st_size > 1.4 * BUDGET_MB * 2**20
     # One malloc arena: per-thread arenas reserve 64 MB of address space each, used or not.
     env = {**os.environ, "MALLOC_ARENA_MAX": "1"}
@@ -81,7 +86,7 @@ def test_a_fixture_larger_than_the_memory_limit_loads(database: Database, tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split() == [str(ROWS)]
+    assert result.stdout.split() == [str(rows)]
 
 
 @pytest.fixture

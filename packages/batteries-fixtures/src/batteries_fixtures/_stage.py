@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +28,10 @@ __all__ = ["FLUSH", "stage"]
 
 FLUSH = 5000
 """Converted rows held in memory before they go to the staging tables."""
+
+FLUSH_BYTES = 16 << 20
+"""Bytes of fixture read before the rows go to the staging tables, whatever their number:
+a few thousand records of large documents must not fill the memory either."""
 
 _Batch = list[tuple[Converter, list[tuple[Any, ...]]]]
 
@@ -156,6 +160,14 @@ def _mark(paramstyle: str, position: int) -> str:
     return "%s"  # format, pyformat: positional %s
 
 
+def _position(stream: IO[bytes]) -> int | None:
+    """Where ``stream`` stands, or ``None`` when it cannot say (a pipe, stdin)."""
+    try:
+        return stream.tell() if stream.seekable() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _read(
     sources: list[Source],
     schema: Schema,
@@ -171,6 +183,7 @@ def _read(
     for file_index, source in enumerate(sources):
         with open_source(source) as (stream, path):
             report.files.append(path)
+            mark = _position(stream)
             for record in read_records(stream, path):
                 converter = converters.get(record.table)
                 if converter is None:
@@ -196,10 +209,13 @@ def _read(
                     buffer = buffers[converter.info.name] = (converter, [])
                 buffer[1].append(converter.driver_row(converter.convert(record, file_index)))
                 held += 1
-                if held >= FLUSH:
+                if held >= FLUSH or (
+                    mark is not None and held % 64 == 0 and stream.tell() - mark >= FLUSH_BYTES
+                ):
                     yield list(buffers.values())
                     buffers = {}
                     held = 0
+                    mark = _position(stream)
     if buffers:
         yield list(buffers.values())
     for name, count in sorted(skipped.items()):
