@@ -7,6 +7,7 @@ Per table: resolve natural keys, check foreign keys, find the stored rows (then 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -71,6 +72,7 @@ class Applier:
         self.files = report.files
         self.current: str | None = None
         self._written: set[str] = set()  # tables where some row was inserted or updated
+        self._drawn: dict[str, int] = {}  # rows inserted with a key from the table's sequence
         self.broken: dict[str, set[str]] = {}
         for edge in plan.broken:
             fk = edge.key
@@ -154,7 +156,7 @@ class Applier:
                 {"table": quoted_table, "column": column.name},
             )
 
-    async def save_sequences(self, connection: AsyncConnection) -> list[tuple[str, int, bool]]:
+    async def save_sequences(self, connection: AsyncConnection) -> list[_Sequence]:
         """Where the PostgreSQL sequences of the loaded tables stand, for a dry run to restore.
 
         Rows inserted without a key take values from their sequence, and ``nextval`` is not
@@ -163,7 +165,7 @@ class Applier:
         if self.schema.dialect.name != "postgresql":
             return []
         preparer = connection.dialect.identifier_preparer
-        saved: list[tuple[str, int, bool]] = []
+        saved: list[_Sequence] = []
         for name in sorted(self.plan.order):
             table = self.schema.tables[name].table
             column = table.autoincrement_column
@@ -179,17 +181,28 @@ class Applier:
             state: Any = (
                 await connection.exec_driver_sql(f"SELECT last_value, is_called FROM {sequence}")
             ).one()
-            saved.append((str(sequence), int(state[0]), bool(state[1])))
+            saved.append(_Sequence(name, str(sequence), int(state[0]), bool(state[1])))
         return saved
 
-    async def restore_sequences(
-        self, connection: AsyncConnection, saved: list[tuple[str, int, bool]]
-    ) -> None:
-        """Put the sequences back where :meth:`save_sequences` found them (dry run only)."""
-        for sequence, value, called in saved:
+    async def restore_sequences(self, connection: AsyncConnection, saved: list[_Sequence]) -> None:
+        """Put back the sequences this dry run drew keys from (see :meth:`save_sequences`).
+
+        Only when nobody else drew from one meanwhile: rewinding it then would hand out keys
+        another session already used.
+        """
+        for sequence in saved:
+            drawn = self._drawn.get(sequence.table, 0)
+            if not drawn:
+                continue
+            state: Any = (
+                await connection.exec_driver_sql(f"SELECT last_value FROM {sequence.name}")
+            ).one()
+            expected = (sequence.value if sequence.called else sequence.value - 1) + drawn
+            if int(state[0]) != expected:
+                continue
             await connection.execute(
                 text("SELECT setval(:sequence, :value, :called)"),
-                {"sequence": sequence, "value": value, "called": called},
+                {"sequence": sequence.name, "value": sequence.value, "called": sequence.called},
             )
 
     async def _truncate(self, connection: AsyncConnection) -> None:
@@ -243,6 +256,8 @@ class Applier:
             if rows == same:
                 continue
             self._written.add(info.name)
+            if new_keys:
+                self._drawn[info.name] = self._drawn.get(info.name, 0) + rows
             given = [k for k, bit in zip(converter.data_keys, shape, strict=True) if bit == "1"]
             keys = given if new_keys else [*pk_keys, *given]
             chosen = select(*(null().label(k) if k in broken else s.c[k] for k in keys)).where(
@@ -289,6 +304,16 @@ class Applier:
                 .where(same_key, s.c[key].is_not(None), s.c[SAME] == 0)
                 .values({key: s.c[key], **kept})
             )
+
+
+@dataclass(frozen=True)
+class _Sequence:
+    """A sequence as a dry run found it: its table, name, ``last_value`` and ``is_called``."""
+
+    table: str
+    name: str
+    value: int
+    called: bool
 
 
 def _in_cycle(edge: Edge, plan: LoadPlan, schema: Schema, names: list[str]) -> bool:
