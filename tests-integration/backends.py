@@ -47,3 +47,13 @@ class Backend:
     def alters_by_copying_tables(self) -> bool:
         """SQLite's ALTER is a batch table copy, which offline --sql cannot render."""
         return self.name == "sqlite"
+
+    @property
+    def stores_nan_and_negative_zero(self) -> bool:
+        """SQLite stores a NaN as NULL and -0.0 as 0.0; PostgreSQL keeps both."""
+        return self.name == "postgresql"
+
+    @property
+    def can_terminate_connections(self) -> bool:
+        """A server whose connections another session can end (pg_terminate_backend)."""
+        return self.name == "postgresql"

@@ -1,7 +1,8 @@
-"""get_or_create and update_or_create under real concurrent sessions on PostgreSQL.
+"""Concurrent sessions: get_or_create and update_or_create races, and SQLite's write lock.
 
-SQLite serialises writers on one file lock, so a race there proves nothing: this module uses
-the session's PostgreSQL database directly (``postgres_url``), never skipped under CI.
+The race tests use the session's PostgreSQL database directly (``postgres_url``, never skipped
+under CI): SQLite serialises writers on one file lock, so a race there proves nothing. The
+``backend`` tests check that concurrent writers wait for SQLite's lock instead of failing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlmodel import Field
+from sqlalchemy import update
+from sqlmodel import Field, col
 
 from batteries_crud import BaseCRUD
 from batteries_models import BaseModel, Database, IntIDMixin
@@ -79,3 +81,57 @@ async def test_concurrent_update_or_create_applies_every_update_to_one_row(
         rows = await RaceTagCRUD(session).list(slug="rust")
         assert len(rows) == 1
         assert rows[0].hits in range(1, 21)
+
+
+@pytest.fixture
+async def many_connections(database: Database) -> Database:
+    """The test's database with its default pool (15 connections), for 50 callers."""
+    await database.create_all(RaceTag.metadata)
+    return database
+
+
+async def test_concurrent_sessions_get_or_create_one_row_on_every_backend(
+    many_connections: Database,
+) -> None:
+    # The callers start together, each in its own session: on SQLite they contend for the one
+    # write lock, and must wait for it (busy timeout, BEGIN IMMEDIATE) rather than fail with
+    # "database is locked".
+    ready = asyncio.Barrier(CALLERS)
+
+    async def caller() -> tuple[int | None, bool]:
+        await ready.wait()
+        async with many_connections.session() as session:
+            tag, created = await RaceTagCRUD(session).get_or_create(slug="python")
+            return tag.id, created
+
+    results = await asyncio.gather(*(caller() for _ in range(CALLERS)))
+
+    assert len({tag_id for tag_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    async with many_connections.session() as session:
+        assert await RaceTagCRUD(session).count(slug="python") == 1
+
+
+async def test_concurrent_sessions_that_read_then_write_all_commit(
+    many_connections: Database,
+) -> None:
+    # Read, then write, in one transaction: under SQLite's deferred BEGIN two such
+    # transactions deadlock on the read-to-write upgrade, which no busy timeout resolves.
+    async with many_connections.session() as session:
+        session.add(RaceTag(slug="counter"))
+    ready = asyncio.Barrier(CALLERS)
+
+    async def caller() -> None:
+        await ready.wait()
+        async with many_connections.session() as session:
+            assert await RaceTagCRUD(session).exists(slug="counter")
+            statement = update(RaceTag).where(col(RaceTag.slug) == "counter")
+            connection = await session.connection()
+            await connection.execute(statement.values(hits=col(RaceTag.hits) + 1))
+
+    await asyncio.gather(*(caller() for _ in range(CALLERS)))
+
+    async with many_connections.session() as session:
+        tag = await RaceTagCRUD(session).get_by(slug="counter")
+        assert tag is not None
+        assert tag.hits == CALLERS

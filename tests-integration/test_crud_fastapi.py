@@ -21,16 +21,19 @@ class ApiHero(BaseModel, IntIDMixin, table=True):
     __tablename__ = "crud_api_hero"
     name: str = Field(unique=True)
     age: int | None = None
+    motto: str = Field(default="", max_length=20)
 
 
 class ApiHeroCreate(Schema):
     name: str
     age: int | None = None
+    motto: str = ""  # the table model's max_length is checked by create()
 
 
 class ApiHeroUpdate(Schema):
     name: str | None = None
     age: int | None = None
+    motto: str | None = None
 
 
 class ApiHeroPublic(Schema):
@@ -64,6 +67,11 @@ def make_app(database: Database) -> FastAPI:
     ) -> Page[ApiHero]:
         lookup: dict[str, Any] = {"name__icontains": name} if name else {}
         return await heroes.paginate(limit=limit, offset=offset, order_by=order_by, **lookup)
+
+    @app.get("/heroes-by-name")
+    async def list_heroes_by_name(heroes: Heroes, after: str | None = None) -> list[ApiHeroPublic]:
+        page = await heroes.paginate_keyset(limit=2, after=after, order_by="name")
+        return [ApiHeroPublic.model_validate(h, from_attributes=True) for h in page.items]
 
     @app.get("/heroes/{hero_id}")
     async def get_hero(hero_id: int, heroes: Heroes) -> ApiHeroPublic:
@@ -152,4 +160,43 @@ async def test_errors_map_to_404_409_and_422(client: httpx.AsyncClient) -> None:
     assert bad_order.json()["field"] == "password"
     assert (await client.get("/heroes", params={"limit": 0})).status_code == 422
     # The failed requests were rolled back; the app still serves the one saved row.
+    assert (await client.get("/heroes")).json()["total"] == 1
+
+
+async def test_hostile_input_is_a_4xx_never_a_500(client: httpx.AsyncClient) -> None:
+    # httpx's ASGITransport re-raises what no handler answered: a 500 would fail here.
+    created = await client.post("/heroes", json={"name": "Deadpond"})
+    hero_id = created.json()["id"]
+
+    huge = 10**30
+    assert (await client.get(f"/heroes/{huge}")).status_code == 404  # no row has that key
+    assert (await client.patch(f"/heroes/{huge}", json={"age": 1})).status_code == 404
+    assert (await client.delete(f"/heroes/{huge}")).status_code == 404
+
+    nul = await client.post("/heroes", json={"name": "Dead\u0000pond"})
+    assert nul.status_code == 422
+    assert (nul.json()["field"], nul.json()["table"]) == ("name", "crud_api_hero")
+    assert "NUL" in nul.json()["reason"]
+    too_old = await client.patch(f"/heroes/{hero_id}", json={"age": 2**31})
+    assert too_old.status_code == 422
+    assert too_old.json()["field"] == "age"
+    too_long = await client.patch(f"/heroes/{hero_id}", json={"motto": "x" * 21})
+    assert too_long.status_code == 422
+    assert "too long" in too_long.json()["reason"]
+
+    invalid = await client.post("/heroes", json={"name": "Rusty-Man", "motto": "y" * 21})
+    assert invalid.status_code == 422
+    assert [e["loc"] for e in invalid.json()["errors"]] == [["motto"]]
+
+    for params in ({"limit": 2**63}, {"offset": 2**63}, {"name": "\x00"}):
+        response = await client.get("/heroes", params=params)
+        assert response.status_code == 422, params
+    for cursor in ("bnVsbA", "!!!", "W10", "x" * 5000):
+        response = await client.get("/heroes-by-name", params={"after": cursor})
+        assert response.status_code == 422, cursor
+        assert response.json()["field"] == "after"
+
+    # Nothing of the refused requests was written.
+    hero = (await client.get(f"/heroes/{hero_id}")).json()
+    assert hero == {"id": hero_id, "name": "Deadpond", "age": None}
     assert (await client.get("/heroes")).json()["total"] == 1

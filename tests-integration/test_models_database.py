@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, update
+from sqlalchemy import event, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
 from batteries_models import (
     BaseModel,
     BatteriesSettings,
+    ConfigurationError,
     Database,
+    DatabaseBusyError,
     DatabaseRegistry,
     DatabaseUnreachableError,
     IntIDMixin,
@@ -139,6 +141,52 @@ async def test_unreachable_postgres_is_one_line_with_the_password_masked() -> No
     assert "app:***@" in message
     assert "\n" not in message
     await db.dispose()
+
+
+async def test_sqlite_waits_for_locks_and_begins_immediate_by_default(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}", sqlite_busy_timeout=1.5)
+    sent: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with db.session() as session:
+        connection = await session.connection()
+        timeout = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar_one()
+    assert timeout == 1500
+    assert "BEGIN IMMEDIATE" in sent
+    await db.dispose()
+
+
+async def test_sqlite_transaction_mode_comes_from_the_settings(tmp_path: Path) -> None:
+    settings = BatteriesSettings(
+        database_url=f"sqlite:///{tmp_path / 'app.db'}", sqlite_transaction_mode="deferred"
+    )
+    db = Database.from_settings(settings.database())
+    sent: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+    async with db.session():
+        pass
+    assert "BEGIN" in sent
+    assert "BEGIN IMMEDIATE" not in sent
+    await db.dispose()
+
+
+def test_an_unknown_sqlite_transaction_mode_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
+        Database("sqlite://", sqlite_transaction_mode="later")  # type: ignore[arg-type]
+
+
+async def test_a_sqlite_lock_held_past_the_busy_timeout_is_busy_not_unreachable(
+    tmp_path: Path,
+) -> None:
+    holder = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    waiter = Database(f"sqlite:///{tmp_path / 'app.db'}", sqlite_busy_timeout=0.1)
+    async with holder.session():  # BEGIN IMMEDIATE: holds the write lock until the block ends
+        with pytest.raises(DatabaseBusyError, match=r"locked by another connection for 0\.1 s"):
+            async with waiter.session():
+                pass
+    async with waiter.session():  # the lock is free again
+        pass
+    await holder.dispose()
+    await waiter.dispose()
 
 
 # aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's

@@ -12,6 +12,7 @@ PUBLIC = [
     "ConflictError",
     "CursorPage",
     "InvalidFilterError",
+    "InvalidValueError",
     "MultipleFoundError",
     "NotFoundError",
     "Page",

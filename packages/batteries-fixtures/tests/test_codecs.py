@@ -107,6 +107,25 @@ def test_json_null_and_wrapper_lookalikes_are_wrapped() -> None:
         (Enum("a", "b", name="ab"), PG, "c", "not one of a, b"),
         (Float(), PG, "1.5", "a number"),
         (ARRAY(Integer), PG, "1,2", "a list"),
+        # Values a database would store as something else.
+        (Numeric(), LITE, "NaN", "turns NaN into NULL"),
+        (Numeric(), LITE, "Infinity", "finite numbers only"),
+        (Numeric(), LITE, "1e1000000", "outside the range SQLite can store"),
+        (Numeric(), LITE, "1e-400", "outside the range SQLite can store"),
+        (Numeric(), PG, "sNaN", "allowed: NaN, Infinity, -Infinity"),
+        (Numeric(), PG, "-NaN", "allowed: NaN, Infinity, -Infinity"),
+        (Numeric(10, 2), PG, "Infinity", "allowed: NaN"),
+        (Numeric(), PG, "1e200000", "outside PostgreSQL's numeric range"),
+        (Numeric(10, 2), PG, "1.005", "3 digits after the decimal point"),
+        (Numeric(10, 2), LITE, "123456789", "9 digits before the decimal point"),
+        (Numeric(10, 2, asdecimal=False), PG, 1.005, "3 digits after the decimal point"),
+        (Float(), LITE, "NaN", "turns it into NULL"),
+        (Float(), LITE, -0.0, "turns it into 0.0"),
+        (Float(), PG, 2**53 + 1, "not exactly representable"),
+        (Float(), PG, 10**400, "not exactly representable"),
+        (DateTime(timezone=True), PG, "9999-12-31T23:00:00-05:00", "out of range"),
+        (Time(), PG, "12:00:00+05:00", "has a UTC offset"),
+        (postgresql.JSONB(), PG, {"a": ["x\x00"]}, "jsonb cannot store the NUL"),
     ],
 )
 def test_bad_values_are_refused_with_a_reason(
@@ -120,3 +139,26 @@ def test_sqlite_arrays_fall_back_to_their_variant() -> None:
     variant = ARRAY(String).with_variant(JSON(), "sqlite")
     assert codec(variant, LITE).kind == "json"
     assert codec(variant, PG).kind == "array[str]"
+
+
+@pytest.mark.parametrize(
+    ("type_", "dialect", "value", "encoded"),
+    [
+        (Numeric(10, 2), PG, "12345678.50", "12345678.50"),  # a trailing zero is not rounded
+        (Numeric(10, 2), LITE, "-0.10", "-0.10"),
+        (Numeric(10, 2), PG, "1E+3", "1E+3"),
+        (Numeric(), PG, "NaN", "NaN"),
+        (Numeric(), PG, "-Infinity", "-Infinity"),
+        (Numeric(10, 2), PG, "NaN", "NaN"),
+        (Numeric(), LITE, "123456789012345", "123456789012345"),
+        (Float(), PG, "NaN", "NaN"),
+        (Float(), PG, -0.0, -0.0),
+        (Float(), LITE, "Infinity", "Infinity"),
+        (Float(), PG, 2**53, 2.0**53),
+    ],
+)
+def test_values_each_database_stores_exactly_are_kept(
+    type_: Any, dialect: Any, value: Any, encoded: Any
+) -> None:
+    c = codec(type_, dialect)
+    assert repr(c.encode(c.decode(value))) == repr(encoded)  # repr tells -0.0 from 0.0

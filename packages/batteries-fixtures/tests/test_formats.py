@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 
 import pytest
 
@@ -99,3 +100,51 @@ def test_encodings() -> None:
         read('[{"table": "t"}]'.encode("utf-16-le"))
     with pytest.raises(FixtureFileError, match="not valid UTF-8 at byte 12"):
         read(b'[{"table": "\xff"}]')
+
+
+NOT_STORABLE = {
+    "NaN": ("NaN", "NaN is not JSON"),
+    "-Infinity": ("-Infinity", "-Infinity is not JSON"),
+    "overflow": ("1e400", "too large for a double"),
+    "401 digits": ("9" * 401 + ".5", "too large for a double"),
+    "underflow": ("1E-400", "stored as 0"),
+    "underflow without exponent": ("0." + "0" * 400 + "1", "stored as 0"),
+    "int-str limit": ("1" * 5000, "more digits than Python converts"),
+    "deep nesting": ("[" * 10_000 + "]" * 10_000, "nested more than 500 levels"),
+    "lone surrogate": ('"\\ud800"', "lone surrogate \\ud800"),
+}
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("case", list(NOT_STORABLE))
+def test_values_python_reads_but_no_database_stores_are_refused(
+    fmt: str, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks: the value is cut across reads, and must still be judged whole.
+    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 97)
+    token, fragment = NOT_STORABLE[case]
+    good = '{"table": "t", "pk": 1, "fields": {"x": 1e300, "y": "e123", "z": "\\ud83d\\ude00"}}'
+    bad = '{"table": "t", "pk": 2, "fields": {"x": ' + token + "}}"
+    text = f"[{good},\n{bad}]" if fmt == "json" else f"{good}\n{bad}\n"
+    with pytest.raises(FixtureFormatError) as info:
+        read(text)
+    assert (info.value.record, info.value.line) == (1, 2)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+    assert read(text.replace(token, "1.5"))[0]["fields"] == {"x": 1e300, "y": "e123", "z": "😀"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_the_depth_limit_does_not_depend_on_the_recursion_limit(fmt: str) -> None:
+    def record(depth: int) -> str:  # the record and its fields object are 2 levels
+        body = "[" * (depth - 2) + "]" * (depth - 2)
+        return '{"table": "t", "pk": 1, "fields": {"x": ' + body + "}}"
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)  # as a test runner or library may have done
+    try:
+        assert read(f"[{record(500)}]" if fmt == "json" else record(500))
+        with pytest.raises(FixtureFormatError, match="nested more than 500 levels"):
+            read(f"[{record(501)}]" if fmt == "json" else record(501))
+    finally:
+        sys.setrecursionlimit(limit)

@@ -67,3 +67,19 @@ def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     assert "pip install 'fastapi-batteries[postgres]'" in str(info.value)
     assert isinstance(info.value, ImportError)
     assert builtins.issubclass(MissingDriverError, ConfigurationError)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://app:s3cret@db:99999/app",
+        "postgresql+asyncpg://app:s3cret@db:0/app",
+        "postgresql+asyncpg://app:s3cret@db:abc/app",
+    ],
+)
+def test_a_bad_port_is_a_configuration_error(url: str) -> None:
+    # Before, asyncpg raised OverflowError / make_url a bare ValueError, deep in a traceback.
+    with pytest.raises(ConfigurationError) as raised:
+        normalise_url(url)
+    assert "s3cret" not in str(raised.value)
+    assert "\n" not in str(raised.value)

@@ -23,6 +23,7 @@ from batteries_crud.exceptions import (
     CRUDDefinitionError,
     CRUDError,
     InvalidFilterError,
+    InvalidValueError,
     MultipleFoundError,
     NotFoundError,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ConflictError",
     "CursorPage",
     "InvalidFilterError",
+    "InvalidValueError",
     "MultipleFoundError",
     "NotFoundError",
     "Page",

@@ -7,18 +7,22 @@ from typing import Any
 
 from batteries_crud._filters import parse_key
 from batteries_crud._model_info import ModelInfo
+from batteries_crud._storable import BIGINT_MAX
 from batteries_crud.exceptions import InvalidFilterError
 
 __all__ = ["check_window", "require_exact_lookup", "require_filter"]
 
 
 def check_window(info: ModelInfo, limit: int, offset: int) -> None:
-    """Refuse a ``limit`` below 1 or an ``offset`` below 0 (or either not a whole number)."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        msg = f"limit must be a whole number of at least 1, got {limit!r}"
+    """Refuse a ``limit`` below 1 or an ``offset`` below 0 (or either not a whole number).
+
+    Both are 64-bit integers in SQL: larger values are refused too, not sent to the driver.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= BIGINT_MAX:
+        msg = f"limit must be a whole number from 1 to {BIGINT_MAX}, got {limit!r}"
         raise InvalidFilterError(msg, table=info.name, field="limit")
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        msg = f"offset must be a whole number of at least 0, got {offset!r}"
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= BIGINT_MAX:
+        msg = f"offset must be a whole number from 0 to {BIGINT_MAX}, got {offset!r}"
         raise InvalidFilterError(msg, table=info.name, field="offset")
 
 

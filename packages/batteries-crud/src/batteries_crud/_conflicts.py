@@ -1,4 +1,9 @@
-"""The one place where database integrity errors become :class:`ConflictError`."""
+"""The one place where database errors become typed errors.
+
+Integrity errors become :class:`ConflictError` (naming the constraint, its table and columns),
+errors about a value the database cannot take become :class:`InvalidValueError`. Everything
+else (a lost connection, a syntax error) is left alone: it is not the caller's input.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ import re
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, Index, Table, UniqueConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from batteries_crud._model_info import ModelInfo
-from batteries_crud.exceptions import ConflictError, ConflictKind
+from batteries_crud.exceptions import ConflictError, ConflictKind, InvalidValueError
 
-__all__ = ["translate_integrity_error"]
+__all__ = ["invalid_value_error", "translate_integrity_error"]
 
 _SQLSTATES: dict[str, ConflictKind] = {
     "23505": "unique",
@@ -36,7 +41,7 @@ _ADVICE: dict[ConflictKind, str] = {
 }
 
 
-def _driver_error(exc: IntegrityError) -> tuple[Any, Any]:
+def _driver_error(exc: DBAPIError) -> tuple[Any, Any]:
     orig = exc.orig
     # asyncpg's own exception (with sqlstate and constraint_name) hides behind SQLAlchemy's
     # DBAPI adapter as its __cause__.
@@ -64,8 +69,93 @@ def _unique_name(table: Table, columns: tuple[str, ...]) -> str | None:
     return None
 
 
-def translate_integrity_error(info: ModelInfo, exc: IntegrityError) -> ConflictError:
-    """Build the :class:`ConflictError` for ``exc``, naming kind, constraint and columns."""
+def _referencing(info: ModelInfo) -> list[tuple[str, tuple[str, ...]]]:
+    """The tables (and their columns) whose foreign keys refer to ``info``'s table."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for table in info.table.metadata.tables.values():
+        for fk in table.foreign_key_constraints:
+            if fk.referred_table is info.table:
+                found.append((table.name, tuple(c.name for c in fk.columns)))
+    return found
+
+
+def _still_referenced(
+    info: ModelInfo, exc: IntegrityError, kind: ConflictKind, table: str, columns: tuple[str, ...]
+) -> ConflictError | None:
+    """The conflict of a delete that rows of other tables still refer to, or ``None``.
+
+    The database says "foreign key" (PostgreSQL names the referencing constraint; SQLite names
+    nothing), or, when the ORM first tried to detach the children through a relationship,
+    "not null" on the children's key column.
+    """
+    referencing = _referencing(info)
+    if kind == "not_null":
+        referencing = [(t, c) for t, c in referencing if t == table and set(columns) <= set(c)]
+    elif kind == "foreign_key" and table != info.name:
+        referencing = [(t, c) for t, c in referencing if t == table] or referencing
+    elif kind != "foreign_key":
+        return None
+    if not referencing:
+        return None
+    names = ", ".join(f"{t!r} ({', '.join(c)})" for t, c in referencing)
+    message = (
+        f"Conflict on table {info.name!r}: rows of {names} still refer to the row; "
+        f"delete them or point them elsewhere first"
+    )
+    first_table, first_columns = referencing[0]
+    constraint = None
+    if kind == "foreign_key" and table == first_table:
+        constraint = getattr(_driver_error(exc)[1], "constraint_name", None)
+    return ConflictError(
+        message,
+        table=first_table,
+        kind="foreign_key",
+        constraint=constraint,
+        columns=first_columns,
+    )
+
+
+def invalid_value_error(info: ModelInfo, exc: BaseException) -> InvalidValueError | None:
+    """The :class:`InvalidValueError` for a driver error about a value, or ``None``.
+
+    Values are checked before any SQL is sent; this catches what those checks cannot see (a
+    NUMERIC overflow, a NUL inside a JSON document) so that it is still the caller's error.
+    The driver rarely says which field: ``field`` is then empty.
+    """
+    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+        orig, cause = _driver_error(exc)
+        sqlstate = str(getattr(cause, "sqlstate", None) or getattr(orig, "sqlstate", None) or "")
+        # Class 22 is SQL's "data exception"; asyncpg's own DataError (a ValueError) is a
+        # value it could not encode for a query argument.
+        if not (
+            isinstance(exc, DataError) or sqlstate.startswith("22") or isinstance(cause, ValueError)
+        ):
+            return None
+        reason = str(cause or orig)
+    elif isinstance(exc, StatementError) and not isinstance(exc, DBAPIError):
+        # A type's bind processor failed on the value (a float column given 10**400).
+        if not isinstance(exc.orig, ValueError | TypeError | OverflowError):
+            return None
+        reason = str(exc.orig)
+    elif isinstance(exc, OverflowError | UnicodeEncodeError):
+        reason = str(exc)  # sqlite3 raises these itself, unwrapped
+    else:
+        return None
+    # One line, and short: the driver may quote the whole offending value.
+    lines = reason.strip().splitlines()
+    reason = lines[0][:200] if lines else type(exc).__name__
+    msg = f"Invalid value for table {info.name!r}: the database refused it ({reason})"
+    return InvalidValueError(msg, table=info.name, field="", reason=reason)
+
+
+def translate_integrity_error(
+    info: ModelInfo, exc: IntegrityError, *, deleting: bool = False
+) -> ConflictError:
+    """Build the :class:`ConflictError` for ``exc``, naming kind, constraint and columns.
+
+    With ``deleting``, a foreign-key (or the ORM's not-null) failure means other rows still
+    refer to the deleted one: the error names their table.
+    """
     orig, cause = _driver_error(exc)
     table = info.name
     kind: ConflictKind = "unknown"
@@ -79,7 +169,8 @@ def translate_integrity_error(info: ModelInfo, exc: IntegrityError) -> ConflictE
             found = _constraint_columns(dict(info.table.metadata.tables), constraint)
             if found is not None:
                 table, columns = found
-        elif kind == "not_null" and getattr(cause, "column_name", None):
+        # PostgreSQL 18 names NOT NULL constraints, which the metadata does not know.
+        if not columns and kind == "not_null" and getattr(cause, "column_name", None):
             columns = (str(cause.column_name),)
             table = str(getattr(cause, "table_name", None) or table)
     else:
@@ -103,6 +194,10 @@ def translate_integrity_error(info: ModelInfo, exc: IntegrityError) -> ConflictE
                     if isinstance(fk, ForeignKeyConstraint)
                     for c in fk.columns
                 )
+    if deleting:
+        referenced = _still_referenced(info, exc, kind, table, columns)
+        if referenced is not None:
+            return referenced
     what = ", ".join(columns) if columns else "value"
     named = f" (constraint {constraint})" if constraint else ""
     message = f"Conflict on table {table!r}{named}: " + _ADVICE[kind].format(what=what)

@@ -8,19 +8,27 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origi
 
 from pydantic import BaseModel as PydanticModel
 from sqlalchemy import Executable, Result, delete, exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 from sqlmodel import SQLModel
 
 from batteries_crud._checks import check_window, require_exact_lookup, require_filter
-from batteries_crud._conflicts import translate_integrity_error
+from batteries_crud._conflicts import invalid_value_error, translate_integrity_error
 from batteries_crud._cursor import decode_cursor, encode_cursor
 from batteries_crud._filters import OrderBy, build_filters, build_order
 from batteries_crud._keyset import keyset_keys, rows_after
 from batteries_crud._model_info import ModelInfo, model_info
 from batteries_crud._pages import CursorPage, Page
-from batteries_crud._values import field_values, primary_key
+from batteries_crud._storable import BIGINT_MAX
+from batteries_crud._values import (
+    NO_ROW,
+    check_row,
+    check_rows,
+    field_values,
+    primary_key,
+    validated,
+)
 from batteries_crud._writes import (
     dialect_name,
     in_input_order,
@@ -30,7 +38,12 @@ from batteries_crud._writes import (
     upsert_columns,
     upsert_statement,
 )
-from batteries_crud.exceptions import CRUDDefinitionError, MultipleFoundError, NotFoundError
+from batteries_crud.exceptions import (
+    CRUDDefinitionError,
+    CRUDError,
+    MultipleFoundError,
+    NotFoundError,
+)
 from batteries_models.mixins import utcnow
 
 __all__ = ["BaseCRUD", "CreateT", "ModelT", "UpdateT"]
@@ -167,15 +180,29 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
                 already in the session is read again so that they apply.
             with_deleted: Also return a soft-deleted row.
 
+        A key the column cannot hold (``10**30`` for an INTEGER key) matches no row: ``None``,
+        and no SQL is sent.
+
         Raises:
             InvalidFilterError: ``pk`` has the wrong shape or type (no SQL is sent).
         """
         ident = primary_key(self._i, pk)
+        if ident is NO_ROW:
+            return None
         # With loader options, re-read a row already in the session so the options apply
         # (otherwise its relationships would still lazy-load: MissingGreenlet in async code).
-        obj = await self.session.get(
-            self._model, ident, options=options or None, populate_existing=bool(options) or None
-        )
+        try:
+            obj = await self.session.get(
+                self._model,
+                ident,
+                options=options or None,
+                populate_existing=bool(options) or None,
+            )
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
+            error = self._database_error(exc)
+            if error is None:
+                raise
+            raise error from exc
         if obj is not None and not with_deleted and self._is_deleted(obj):
             return None
         return obj
@@ -234,10 +261,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             InvalidFilterError: A filter, ordering, limit or offset is not valid (no SQL sent).
         """
-        if limit is not None:
-            check_window(self._i, limit, offset)
-        elif offset < 0:
-            check_window(self._i, 1, offset)
+        check_window(self._i, 1 if limit is None else limit, offset)
         statement = select(self._model).where(
             *build_filters(self._i, where, lookup, with_deleted=with_deleted)
         )
@@ -332,7 +356,9 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         if after is not None:
             values = decode_cursor(self._i, keys, after)
             clauses.append(rows_after(self._i, keys, values))
-        statement = select(self._model).where(*clauses).order_by(*order).limit(limit + 1)
+        # One row more tells whether there is a next page; LIMIT itself is a 64-bit integer.
+        fetch = min(limit + 1, BIGINT_MAX)
+        statement = select(self._model).where(*clauses).order_by(*order).limit(fetch)
         if options:
             statement = statement.options(*options)
         rows = builtins.list((await self._execute(statement)).scalars().all())
@@ -351,9 +377,10 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             ConflictError: A unique, foreign-key, not-null or check constraint refused the row.
             InvalidFilterError: A dict holds a key that is not a field of the model.
-            pydantic.ValidationError: The values do not validate against the model.
+            InvalidValueError: A value does not validate against the model (``errors`` holds
+                pydantic's field errors), or the column cannot hold it.
         """
-        obj = self._model.model_validate(field_values(self._i, data, partial=False))
+        obj: ModelT = validated(self._i, field_values(self._i, data, partial=False))
         await self.before_create(obj)
         self.session.add(obj)
         await self._flush()
@@ -390,8 +417,10 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             ConflictError: A constraint refused a row; nothing of this call is kept.
             InvalidFilterError: A dict holds a key that is not a field of the model.
+            InvalidValueError: A column cannot hold a value (range, length, characters).
         """
         rows = [self._i.row(field_values(self._i, item, partial=False)) for item in items]
+        check_rows(self._i, rows)
         if not returning:
             await self._insert_rows(rows)
             return len(rows)
@@ -428,11 +457,13 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         Raises:
             NotFoundError: No row has that key.
             ConflictError: A constraint refused the change.
-            InvalidFilterError: A key is not a field, or a value has the wrong type.
+            InvalidFilterError: A key is not a field of the model.
+            InvalidValueError: A value has the wrong type, or the column cannot hold it.
         """
         obj = await self._resolve(pk_or_obj, with_deleted=with_deleted)
         values = field_values(self._i, data, partial=True)
         await self.before_update(obj, values)
+        check_row(self._i, values)  # again: the hook may have changed them
         for key, value in values.items():
             setattr(obj, key, value)
         self._touch(obj, values)
@@ -452,7 +483,8 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         A call without any filter is refused: pass ``sqlalchemy.true()`` to mean every row.
 
         Raises:
-            InvalidFilterError: No filter, or a bad filter, field or value (no SQL is sent).
+            InvalidFilterError: No filter, or a bad filter or field (no SQL is sent).
+            InvalidValueError: A value has the wrong type, or the column cannot hold it.
             ConflictError: A constraint refused the change.
         """
         require_filter(self._i, "update_many", where, lookup)
@@ -502,6 +534,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         given = [field_values(self._i, item, partial=False) for item in items]
         if not given:
             return []
+        check_rows(self._i, given)
         target, changed = upsert_columns(self._i, given, conflict, update)
         statement = upsert_statement(self._i, dialect_name(self.session), target, changed)
         rows = [self._i.row(item) for item in given]
@@ -531,7 +564,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
             self._touch(obj, values)
         else:
             await self.session.delete(obj)
-        await self._flush()
+        await self._flush(deleting=not self._i.soft_delete or hard)
         await self.after_delete(obj)
         return obj
 
@@ -555,7 +588,7 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
         else:
             clauses = build_filters(self._i, where, lookup, with_deleted=with_deleted)
             statement = delete(self._model).where(*clauses)
-        return rowcount(await self._execute(statement))
+        return rowcount(await self._execute(statement, deleting=True))
 
     async def get_or_create(
         self, defaults: Mapping[str, Any] | None = None, **lookup: Any
@@ -606,28 +639,45 @@ class BaseCRUD(Generic[ModelT, CreateT, UpdateT]):
 
     # ------------------------------------------------------------------ internals
 
-    async def _execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    async def _execute(
+        self, statement: Executable, params: Any = None, *, deleting: bool = False
+    ) -> Result[Any]:
         # SQLModel's AsyncSession marks execute() deprecated in favour of exec(), which cannot
         # take executemany parameters; SQLAlchemy's own method is the same code path.
         try:
             return await _SA_EXECUTE(self.session, statement, params)
-        except IntegrityError as exc:
-            raise translate_integrity_error(self._i, exc) from exc
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
+            error = self._database_error(exc, deleting=deleting)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _database_error(self, exc: Exception, *, deleting: bool = False) -> CRUDError | None:
+        """The typed error for a database error, or ``None`` when it is not about the input.
+
+        The one boundary where driver errors are translated (see ``_conflicts``).
+        """
+        if isinstance(exc, IntegrityError):
+            return translate_integrity_error(self._i, exc, deleting=deleting)
+        return invalid_value_error(self._i, exc)
 
     async def _insert_rows(self, rows: builtins.list[dict[str, Any]]) -> None:
         for same_keys in rows_by_shape(rows):
             await self._execute(insert(self._i.table), same_keys)
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, deleting: bool = False) -> None:
         try:
             await self.session.flush()
-        except IntegrityError as exc:
-            raise translate_integrity_error(self._i, exc) from exc
+        except (StatementError, OverflowError, UnicodeEncodeError) as exc:
+            error = self._database_error(exc, deleting=deleting)
+            if error is None:
+                raise
+            raise error from exc
 
     async def _create_or_reselect(
         self, data: dict[str, Any], lookup: dict[str, Any]
     ) -> tuple[ModelT, bool]:
-        obj = self._model.model_validate(field_values(self._i, data, partial=False))
+        obj: ModelT = validated(self._i, field_values(self._i, data, partial=False))
         await self.before_create(obj)
         try:
             async with self.session.begin_nested():

@@ -11,15 +11,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Boolean, Column, ColumnElement, String, TypeDecorator, func
+from sqlalchemy import Boolean, Column, ColumnElement, LargeBinary, String, TypeDecorator, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 
 from batteries_crud._model_info import ModelInfo
+from batteries_crud._storable import text_problem
+from batteries_crud._value_lists import in_values
 from batteries_crud.exceptions import InvalidFilterError
 
-__all__ = ["LOOKUPS", "OrderBy", "build_filters", "build_order", "check_value", "parse_key"]
+__all__ = [
+    "LOOKUPS",
+    "OrderBy",
+    "build_filters",
+    "build_order",
+    "check_value",
+    "coerce_value",
+    "parse_key",
+    "shown",
+]
 
 OrderBy = str | ColumnElement[Any] | UnaryExpression[Any]
 """One ordering: a field name, ``"-field"`` for descending, or a SQLAlchemy expression."""
@@ -107,15 +118,36 @@ def parse_key(info: ModelInfo, key: str) -> tuple[str, str]:
     return field, lookup
 
 
-def check_value(info: ModelInfo, field: str, value: Any, *, key: str | None = None) -> Any:
+def shown(value: Any) -> str:
+    """``repr(value)``, cut short: a message stays one readable line whatever the input."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def coerce_value(info: ModelInfo, field: str, value: Any, *, key: str | None = None) -> Any:
     """Return ``value`` checked and coerced (pydantic lax mode) for the column ``field``."""
     try:
         return info.adapter(field).validate_python(value)
     except ValidationError as exc:
         error = exc.errors()[0]["msg"]
-        shown = key or field
-        msg = f"Invalid value {value!r} for {shown!r} of table {info.name!r}: {error}"
-        raise InvalidFilterError(msg, table=info.name, field=shown) from None
+        name = key or field
+        msg = f"Invalid value {shown(value)} for {name!r} of table {info.name!r}: {error}"
+        raise InvalidFilterError(msg, table=info.name, field=name) from None
+
+
+def check_value(info: ModelInfo, field: str, value: Any, *, key: str | None = None) -> Any:
+    """Like :func:`coerce_value`, and refuse a value the column cannot hold or compare.
+
+    A filter value out of the column's range (or with a NUL) could only ever match nothing
+    or everything; refusing it says so instead of failing in the driver.
+    """
+    checked = coerce_value(info, field, value, key=key)
+    check = info.checks.get(field)
+    if check is not None and (problem := check(checked, False)) is not None:
+        name = key or field
+        msg = f"Invalid value {shown(value)} for {name!r} of table {info.name!r}: {problem}"
+        raise InvalidFilterError(msg, table=info.name, field=name)
+    return checked
 
 
 def _clause(info: ModelInfo, key: str, value: Any) -> ColumnElement[bool]:
@@ -131,7 +163,9 @@ def _clause(info: ModelInfo, key: str, value: Any) -> ColumnElement[bool]:
             msg = f"Filter {key!r} of table {info.name!r} needs a list of values, got {value!r}"
             raise InvalidFilterError(msg, table=info.name, field=key)
         values = [check_value(info, field, v, key=key) for v in value]
-        return column.in_(values) if lookup == "in" else column.not_in(values)
+        if _is_binary(column):  # bytes have no JSON form; binary IN lists stay short
+            return column.in_(values) if lookup == "in" else column.not_in(values)
+        return in_values(column, values, negate=lookup == "not_in")
     if value is None and lookup in ("exact", "ne"):
         return column.is_(None) if lookup == "exact" else column.is_not(None)
     if lookup in _TEXT:
@@ -142,17 +176,28 @@ def _clause(info: ModelInfo, key: str, value: Any) -> ColumnElement[bool]:
             )
             raise InvalidFilterError(msg, table=info.name, field=key, valid=sorted(_COMPARISONS))
         if not isinstance(value, str):
-            msg = f"Filter {key!r} of table {info.name!r} needs a string, got {value!r}"
+            msg = f"Filter {key!r} of table {info.name!r} needs a string, got {shown(value)}"
+            raise InvalidFilterError(msg, table=info.name, field=key)
+        if (problem := text_problem(value)) is not None:
+            msg = f"Invalid value {shown(value)} for {key!r} of table {info.name!r}: {problem}"
             raise InvalidFilterError(msg, table=info.name, field=key)
         return _TEXT[lookup](column, value)
     return _COMPARISONS[lookup](column, check_value(info, field, value, key=key))
 
 
-def _is_text(column: Column[Any]) -> bool:
+def _base_type(column: Column[Any]) -> Any:
     type_ = column.type
-    if isinstance(type_, TypeDecorator):  # SQLModel's AutoString wraps a String
+    while isinstance(type_, TypeDecorator):  # SQLModel's AutoString wraps a String
         type_ = type_.impl_instance
-    return isinstance(type_, String)
+    return type_
+
+
+def _is_text(column: Column[Any]) -> bool:
+    return isinstance(_base_type(column), String)
+
+
+def _is_binary(column: Column[Any]) -> bool:
+    return isinstance(_base_type(column), LargeBinary)
 
 
 def build_filters(

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Column, Table, inspect
 from sqlalchemy.orm import Mapper
 
+from batteries_crud._storable import Check, column_check
 from batteries_models.mixins import SoftDeleteMixin
 
 __all__ = ["ModelInfo", "model_info"]
@@ -30,6 +31,8 @@ class ModelInfo:
     factories: dict[str, Callable[[], Any]]
     onupdate: dict[str, Callable[[], Any]]
     annotations: dict[str, Any]
+    # What each column can hold (integer range, text length and characters), by field.
+    checks: dict[str, Check]
     _adapters: dict[str, TypeAdapter[Any]] = field(default_factory=dict)
 
     @property
@@ -124,4 +127,5 @@ def model_info(model: type[Any]) -> ModelInfo:
         factories=factories,
         onupdate=onupdate,
         annotations=annotations,
+        checks={key: check for key, c in columns.items() if (check := column_check(c))},
     )

@@ -9,7 +9,7 @@ from sqlalchemy import Executable, Result
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from batteries_crud._filters import check_value, parse_key
+from batteries_crud._filters import coerce_value, parse_key
 from batteries_crud._model_info import ModelInfo
 from batteries_crud.exceptions import CRUDError, InvalidFilterError
 
@@ -109,7 +109,7 @@ def in_input_order(
     # An ordered RETURNING sorts by newly generated keys, which updated rows do not get:
     # match the rows back to the input by their conflict target, which is unique.
     by_target = {tuple(getattr(obj, k) for k in target): obj for obj in returned}
-    return [by_target[tuple(check_value(info, k, row[k]) for k in target)] for row in rows]
+    return [by_target[tuple(coerce_value(info, k, row[k]) for k in target)] for row in rows]
 
 
 def _dialect_insert(info: ModelInfo, dialect: str) -> Any:

@@ -10,6 +10,7 @@ Each error derives from :class:`CRUDError` (itself a
         ├── MultipleFoundError (LookupError)
         ├── ConflictError
         ├── InvalidFilterError (ValueError)
+        ├── InvalidValueError (ValueError)
         └── CRUDDefinitionError (TypeError)
 
 Messages are one line: what is wrong and what to do. The structured attributes (``table``,
@@ -29,6 +30,7 @@ __all__ = [
     "ConflictError",
     "ConflictKind",
     "InvalidFilterError",
+    "InvalidValueError",
     "MultipleFoundError",
     "NotFoundError",
 ]
@@ -119,6 +121,38 @@ class InvalidFilterError(CRUDError, ValueError):
         super().__init__(message, table=table)
         self.field = field
         self.valid: tuple[str, ...] = tuple(valid)
+
+
+class InvalidValueError(CRUDError, ValueError):
+    """A value to write does not validate, or is one the database cannot hold.
+
+    Raised by the writes (``create``, ``create_many``, ``update``, ``upsert``...) for a value
+    that fails the model's validation, an integer beyond the column type's range, a string
+    longer than the column or holding a NUL character or a lone surrogate. Checked in Python
+    before any SQL is sent, so SQLite and PostgreSQL refuse the same values; a value the
+    database still refuses (a numeric overflow) is reported the same way, the driver's error
+    chained.
+
+    Attributes:
+        table: The table of the model.
+        field: The offending field, or ``""`` when the database did not say which.
+        reason: Why the value was refused, in a few words.
+        errors: Pydantic's field errors (``loc``, ``msg``, ``type``), when validation failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str,
+        field: str,
+        reason: str,
+        errors: Sequence[dict[str, Any]] = (),
+    ) -> None:
+        super().__init__(message, table=table)
+        self.field = field
+        self.reason = reason
+        self.errors: tuple[dict[str, Any], ...] = tuple(errors)
 
 
 class CRUDDefinitionError(CRUDError, TypeError):

@@ -19,7 +19,12 @@ error                    status  body
 ``NotFoundError``        404     ``{"detail": ..., "table": ...}``
 ``ConflictError``        409     ``{"detail": ..., "table", "kind", "constraint", "columns"}``
 ``InvalidFilterError``   422     ``{"detail": ..., "table": ..., "field": ...}``
+``InvalidValueError``    422     ``{"detail": ..., "table", "field", "reason", "errors"}``
 =======================  ======  =====================================================
+
+``errors`` lists pydantic's field errors (``loc``, ``msg``, ``type``) when a value did not
+validate. A key no row can have (``GET /heroes/1000000000000000000000000000000`` for an
+INTEGER key) is not an error of the request's shape: ``get_or_raise`` answers 404.
 
 The handler runs after the error left the endpoint, so ``SessionDep`` has already rolled the
 transaction back.
@@ -40,7 +45,12 @@ except ImportError as exc:  # pragma: no cover - exercised by the install-alone 
     raise MissingDriverError(_msg, driver="fastapi", extra="batteries-crud[fastapi]") from exc
 
 from batteries_crud._crud import BaseCRUD
-from batteries_crud.exceptions import ConflictError, InvalidFilterError, NotFoundError
+from batteries_crud.exceptions import (
+    ConflictError,
+    InvalidFilterError,
+    InvalidValueError,
+    NotFoundError,
+)
 from batteries_models.fastapi import SessionDep
 
 __all__ = ["crud_dependency", "error_body", "install_exception_handlers"]
@@ -63,13 +73,20 @@ def crud_dependency(crud: type[CRUDT]) -> Callable[..., CRUDT]:
     return dependency
 
 
-def error_body(exc: NotFoundError | ConflictError | InvalidFilterError) -> dict[str, Any]:
+_HANDLED = (NotFoundError, ConflictError, InvalidFilterError, InvalidValueError)
+
+
+def error_body(
+    exc: NotFoundError | ConflictError | InvalidFilterError | InvalidValueError,
+) -> dict[str, Any]:
     """The JSON body the handlers send for ``exc``: its message and structured attributes."""
     body: dict[str, Any] = {"detail": str(exc), "table": exc.table}
     if isinstance(exc, ConflictError):
         body.update(kind=exc.kind, constraint=exc.constraint, columns=list(exc.columns))
     elif isinstance(exc, InvalidFilterError):
         body["field"] = exc.field
+    elif isinstance(exc, InvalidValueError):
+        body.update(field=exc.field, reason=exc.reason, errors=list(exc.errors))
     return body
 
 
@@ -82,12 +99,16 @@ def _status(exc: Exception) -> int:
 
 
 async def _handle(_request: Request, exc: Exception) -> JSONResponse:
-    if not isinstance(exc, NotFoundError | ConflictError | InvalidFilterError):  # pragma: no cover
+    if not isinstance(exc, _HANDLED):  # pragma: no cover
         raise exc
     return JSONResponse(error_body(exc), status_code=_status(exc))
 
 
 def install_exception_handlers(app: FastAPI) -> None:
-    """Answer ``NotFoundError`` with 404, ``ConflictError`` 409, ``InvalidFilterError`` 422."""
-    for error in (NotFoundError, ConflictError, InvalidFilterError):
+    """Answer ``NotFoundError`` with 404, ``ConflictError`` 409, invalid input with 422.
+
+    Invalid input is ``InvalidFilterError`` (a filter, ordering, page or cursor) and
+    ``InvalidValueError`` (a value to write).
+    """
+    for error in _HANDLED:
         app.add_exception_handler(error, _handle)

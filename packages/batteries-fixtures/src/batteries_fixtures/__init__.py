@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from batteries_fixtures._sync import dump_sync, load_sync
     from batteries_fixtures.exceptions import (
         DuplicateRecordError,
+        FixtureConnectionError,
         FixtureError,
         FixtureFileError,
         FixtureFormatError,
@@ -42,6 +43,7 @@ __version__ = _version("batteries-fixtures")
 __all__ = [
     "DumpReport",
     "DuplicateRecordError",
+    "FixtureConnectionError",
     "FixtureError",
     "FixtureFileError",
     "FixtureFormatError",

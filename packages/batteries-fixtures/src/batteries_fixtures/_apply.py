@@ -7,6 +7,7 @@ Per table: resolve natural keys, check foreign keys, find the stored rows (then 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -21,24 +22,30 @@ from sqlalchemy import (
     null,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._checks import (
     check_dangling,
     check_duplicates,
     mark_existing,
+    refuse_late_natural_keys,
+    refuse_raw_references,
+    refuse_rows_given_twice,
     resolve_own_keys,
     resolve_references,
 )
 from batteries_fixtures._convert import EXISTS, FILE, NATURAL, RECORD, SAME, SHAPE, Converter
+from batteries_fixtures._db_errors import integrity_error, locate_clash
 from batteries_fixtures._graph import Edge, LoadPlan, strongly_connected
 from batteries_fixtures._reports import LoadReport
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._target import Progress
-from batteries_fixtures.exceptions import UnresolvedReferenceError
+from batteries_fixtures.exceptions import FixtureIntegrityError, UnresolvedReferenceError
 
 __all__ = ["Applier", "Mode"]
 
@@ -89,18 +96,21 @@ class Applier:
                     self.deferred.setdefault(edge.child, set()).update(c.key for c in fk.columns)
 
     async def run(self, connection: AsyncConnection) -> None:
-        """Check for duplicates, then write every table in plan order, then the broken keys."""
+        """Check the fixture alone, then write every table in plan order, then the broken keys.
+
+        Sequences are not moved here: :meth:`finish` does it on the path that commits.
+        """
         dialect = self.schema.dialect.name
+        if dialect == "postgresql":
+            await self._lock_tables(connection)
         for name in self.plan.order:
-            await check_duplicates(connection, self.converters[name], self.files)
-        if self.mode == "merge" and dialect == "postgresql":
-            # Two merges of overlapping fixtures would both miss a row given by natural key
-            # and both insert it: one merge at a time per table (ordered names: no deadlock).
-            preparer = connection.dialect.identifier_preparer
-            tables = ", ".join(
-                preparer.format_table(self.schema.tables[n].table) for n in sorted(self.plan.order)
+            converter = self.converters[name]
+            await check_duplicates(connection, converter, self.files)
+            await refuse_rows_given_twice(connection, converter, self.files)
+            await refuse_late_natural_keys(
+                connection, converter, self.broken.get(name, set()), self.files
             )
-            await connection.exec_driver_sql(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+        await refuse_raw_references(connection, self.converters, self.files)
         if self.plan.deferred:
             if dialect == "sqlite":
                 await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
@@ -116,6 +126,36 @@ class Applier:
                 self.current = name
                 await self._write_later(connection, self.converters[name])
         self.current = None
+
+    async def _lock_tables(self, connection: AsyncConnection) -> None:
+        """Make concurrent loads of the same tables take turns.
+
+        A load looks rows up, then inserts or updates them: two loads doing that at once both
+        see a key missing and both insert it, and one fails on the primary key (or, for rows
+        known only by a natural key that no unique constraint backs, both insert it).
+        ``SHARE ROW EXCLUSIVE`` conflicts with itself and with every write, but not with
+        reads, so a second load (or an application write) waits for the first to commit, then
+        looks up rows the first one wrote. One statement, tables in name order: two loads never
+        hold each other's locks. Taken before the first look-up, dry runs included.
+        """
+        tables = sorted(self.plan.order)
+        if not tables:
+            return
+        preparer = connection.dialect.identifier_preparer
+        names = ", ".join(preparer.format_table(self.schema.tables[n].table) for n in tables)
+        await connection.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+    async def finish(self, connection: AsyncConnection) -> None:
+        """Last statements before the commit: check deferred keys, then move sequences.
+
+        ``setval`` is not transactional, so it must come after everything that can still fail
+        (deferred constraints are checked first), and never run in a dry run.
+        """
+        if self.schema.dialect.name != "postgresql":
+            return
+        if self.plan.deferred:
+            await connection.exec_driver_sql("SET CONSTRAINTS ALL IMMEDIATE")
+        await self._reset_sequences(connection)
 
     async def check_deferred(self, connection: AsyncConnection) -> None:
         """In a dry run, make the database check deferred constraints before the rollback."""
@@ -133,13 +173,8 @@ class Applier:
             )
             raise UnresolvedReferenceError(msg, table=str(problem[0]))
 
-    async def reset_sequences(self, connection: AsyncConnection) -> None:
-        """Move PostgreSQL sequences past the loaded keys; call only on the path that commits.
-
-        ``setval`` is not transactional: a rolled-back load must never call it.
-        """
-        if self.schema.dialect.name != "postgresql":
-            return
+    async def _reset_sequences(self, connection: AsyncConnection) -> None:
+        """Move PostgreSQL sequences past the loaded keys (see :meth:`finish`)."""
         preparer = connection.dialect.identifier_preparer
         for name in self.plan.order:
             table = self.schema.tables[name].table
@@ -245,9 +280,6 @@ class Applier:
         counts = self.report.tables[info.name]
         if self.progress is not None:
             self.progress(info.name, 0, total)
-        factory: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
-            self.schema.dialect.name, insert
-        )
         for shape, new_keys, rows, existing, same in groups:
             rows, existing, same = int(rows), int(existing), int(same)
             counts.inserted += rows - existing
@@ -260,23 +292,13 @@ class Applier:
                 self._drawn[info.name] = self._drawn.get(info.name, 0) + rows
             given = [k for k, bit in zip(converter.data_keys, shape, strict=True) if bit == "1"]
             keys = given if new_keys else [*pk_keys, *given]
-            chosen = select(*(null().label(k) if k in broken else s.c[k] for k in keys)).where(
-                s.c[SHAPE] == shape,
-                s.c[SAME] == 0,
-                generated if new_keys else ~generated,
+            group = [s.c[SHAPE] == shape, s.c[SAME] == 0, generated if new_keys else ~generated]
+
+            upsert = self.mode == "merge" and existing > same and not new_keys
+            statement = self._statement(
+                converter, keys, given, group, ordered=bool(new_keys), upsert=upsert
             )
-            if new_keys:  # generated keys follow the order of the records
-                chosen = chosen.order_by(s.c[FILE], s.c[RECORD])
-            stmt = factory(t).from_select(keys, chosen)
-            if self.mode == "merge" and existing > same and not new_keys:
-                others = [k for k in keys if k not in pk_keys]
-                if others:
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=pk_keys, set_={k: stmt.excluded[k] for k in others}
-                    )
-                else:
-                    stmt = stmt.on_conflict_do_nothing(index_elements=pk_keys)
-            await connection.execute(stmt)
+            await self._insert(connection, converter, statement, group)
             if new_keys and broken:
                 # The UPDATE of the broken keys finds these rows by their new primary key.
                 assert info.natural_key is not None
@@ -287,6 +309,113 @@ class Applier:
                 )
         if self.progress is not None:
             self.progress(info.name, total, total)
+
+    def _statement(
+        self,
+        converter: Converter,
+        keys: list[str],
+        given: list[str],
+        group: list[Any],
+        *,
+        ordered: bool,
+        upsert: bool,
+    ) -> Callable[..., Any]:
+        """The ``INSERT ... SELECT`` of one group of staged rows, narrowed by extra conditions."""
+        s, t = converter.staging, converter.info.table
+        pk_keys = converter.pk_keys
+        broken = self.broken.get(converter.info.name, set())
+        factory: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(
+            self.schema.dialect.name, insert
+        )
+
+        def statement(*narrower: Any) -> Any:
+            chosen = select(*(null().label(k) if k in broken else s.c[k] for k in keys))
+            chosen = chosen.where(*group, *narrower)
+            if ordered:  # generated keys follow the order of the records
+                chosen = chosen.order_by(s.c[FILE], s.c[RECORD])
+            stmt = factory(t).from_select(keys, chosen)
+            if upsert:
+                # Only what the records give: a stored row keeps its other columns.
+                others = [k for k in keys if k in given]
+                if others:
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=pk_keys, set_={k: stmt.excluded[k] for k in others}
+                    )
+                else:
+                    stmt = stmt.on_conflict_do_nothing(index_elements=pk_keys)
+            return stmt
+
+        return statement
+
+    async def _insert(
+        self,
+        connection: AsyncConnection,
+        converter: Converter,
+        statement: Callable[..., Any],
+        group: list[Any],
+    ) -> None:
+        """Run ``statement()``; when the database refuses it, name the record that caused it.
+
+        PostgreSQL aborts the transaction on an error, so the statement runs in a savepoint
+        there; SQLite undoes only the failed statement by itself.
+        """
+        try:
+            if connection.dialect.name == "postgresql":
+                async with connection.begin_nested():
+                    await connection.execute(statement())
+            else:
+                await connection.execute(statement())
+        except IntegrityError as exc:
+            if exc.connection_invalidated:
+                raise
+            error = integrity_error(exc, converter.info.name, self.schema)
+            named = await locate_clash(connection, error, converter, self.files, exc)
+            if named is error:
+                named = await self._first_refused(connection, converter, statement, group, error)
+            raise named from exc
+
+    async def _first_refused(
+        self,
+        connection: AsyncConnection,
+        converter: Converter,
+        statement: Callable[..., Any],
+        group: list[Any],
+        error: FixtureIntegrityError,
+    ) -> FixtureIntegrityError:
+        """``error`` naming the first record whose row the database refuses (a CHECK, say).
+
+        Tries ever shorter runs of the statement's rows, each rolled back: the first record
+        that makes a run fail is the one. About log2(rows) statements, only when a load fails.
+        """
+        s = converter.staging
+        order = (s.c[FILE], s.c[RECORD])
+        found = await connection.execute(select(*order).where(*group).order_by(*order))
+        records = [tuple(row) for row in found]
+        low, high = 0, len(records) - 1  # the culprit is at most records[high], if any
+        culprit = None
+        while low <= high:
+            middle = (low + high) // 2
+            until = tuple_(*order) <= tuple_(*(literal(v) for v in records[middle]))
+            try:
+                async with connection.begin_nested() as savepoint:
+                    await connection.execute(statement(until))
+                    await savepoint.rollback()
+                low = middle + 1
+            except IntegrityError as exc:
+                if exc.connection_invalidated:
+                    raise
+                culprit = records[middle]
+                high = middle - 1
+        if culprit is None:
+            return error
+        path, record = self.files[culprit[0]], culprit[1]
+        return FixtureIntegrityError(
+            f"{path} record {record}: {error}",
+            table=error.table,
+            constraint=error.constraint,
+            path=path,
+            record=record,
+        )
 
     async def _write_later(self, connection: AsyncConnection, converter: Converter) -> None:
         info = converter.info

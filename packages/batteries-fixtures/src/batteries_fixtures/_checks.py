@@ -50,6 +50,9 @@ __all__ = [
     "check_dangling",
     "check_duplicates",
     "mark_existing",
+    "refuse_late_natural_keys",
+    "refuse_raw_references",
+    "refuse_rows_given_twice",
     "resolve_own_keys",
     "resolve_references",
 ]
@@ -105,6 +108,124 @@ async def check_duplicates(
             f"(first in {_where(files, found.f, found.r)}); remove one of them"
         )
         raise DuplicateRecordError(msg, path=files[found[0]], record=found[1], table=info.name)
+
+
+async def refuse_rows_given_twice(
+    connection: AsyncConnection, converter: Converter, files: list[str]
+) -> None:
+    """Refuse a row given by natural key only when another record gives that natural key a pk.
+
+    The row without pk is looked up before its table is written, so the record with a pk would
+    be inserted and the one without inserted again: two rows where the fixture meant one.
+    """
+    info = converter.info
+    natural = info.natural_key
+    s = converter.staging
+    if natural is None or not await _any(connection, s, s.c[NATURAL] == 1):
+        return
+    if not await _any(connection, s, s.c[NATURAL] == 0):
+        return
+    o = s.alias("given")
+    same: list[ColumnElement[bool]] = []
+    for key in natural:
+        ref = converter.refs.get(key)
+        if ref is None:
+            same.append(o.c[key] == s.c[key])
+        else:  # a natural key written as one, or a raw key: both sides alike
+            same.append(
+                or_(
+                    o.c[ref.raw] == s.c[ref.raw],
+                    and_(o.c[ref.raw].is_(None), s.c[ref.raw].is_(None), o.c[key] == s.c[key]),
+                )
+            )
+    query = (
+        select(s.c[FILE], s.c[RECORD], s.c[NATURAL_TEXT], o.c[FILE], o.c[RECORD])
+        .join_from(s, o, and_(*same))
+        .where(s.c[NATURAL] == 1, o.c[NATURAL] == 0)
+        .order_by(s.c[FILE], s.c[RECORD], o.c[FILE], o.c[RECORD])
+        .limit(1)
+    )
+    problem = (await connection.execute(query)).first()
+    if problem is None:
+        return
+    msg = (
+        f"{_where(files, problem[0], problem[1])}: table {info.name!r} natural key "
+        f"{json.loads(problem[2])!r} is given without 'pk', and with one in "
+        f"{_where(files, problem[3], problem[4])}: remove one of them"
+    )
+    raise DuplicateRecordError(msg, path=files[problem[0]], record=problem[1], table=info.name)
+
+
+async def refuse_raw_references(
+    connection: AsyncConnection, converters: dict[str, Converter], files: list[str]
+) -> None:
+    """Refuse a raw key to a table whose rows this load gives by natural key only.
+
+    Those rows get their keys from the target database, so a raw key in the fixture names
+    whatever row happens to hold it there (a dump made before natural keys covered every
+    reference looks like this). A raw key equal to one the fixture gives that table is fine.
+    """
+    targets: dict[str, Converter] = {}
+    for name, converter in converters.items():
+        s = converter.staging
+        if len(converter.pk_keys) == 1 and await _any(connection, s, s.c[NATURAL] == 1):
+            targets[name] = converter
+    if not targets:
+        return
+    for converter in converters.values():
+        s = converter.staging
+        info = converter.info
+        for key, target in sorted(info.references.items()):
+            parent = targets.get(target)
+            if parent is None:
+                continue
+            p = parent.staging.alias("parent")
+            value = s.c[key]
+            raw = [value.is_not(None)]
+            ref = converter.refs.get(key)
+            if ref is not None:
+                raw.append(s.c[ref.raw].is_(None))
+            given = exists().where(p.c[NATURAL] == 0, p.c[parent.pk_keys[0]] == value)
+            problem = await _first(connection, s, *raw, ~given, extra=[value])
+            if problem is None:
+                continue
+            msg = (
+                f"{_where(files, problem[0], problem[1])}: table {info.name!r} field {key!r} = "
+                f"{problem[2]!r} is a raw key of table {target!r}, whose rows this load gives "
+                f"by natural key only: write it as {target!r}'s natural key (a list), or give "
+                "those rows their keys"
+            )
+            raise UnresolvedReferenceError(
+                msg, path=files[problem[0]], record=problem[1], table=info.name, field=key
+            )
+
+
+async def refuse_late_natural_keys(
+    connection: AsyncConnection, converter: Converter, broken: AbstractSet[str], files: list[str]
+) -> None:
+    """Refuse a row without pk whose natural key needs a foreign key that breaks a cycle.
+
+    Such a key is set only after every row is written (NULL first, one UPDATE later), so the
+    row could not be found by it when its table is written, and a merge would add it again.
+    """
+    info = converter.info
+    s = converter.staging
+    for key in info.natural_key or ():
+        ref = converter.refs.get(key)
+        if key not in broken or ref is None:
+            continue
+        late = s.c[ref.raw].is_not(None)
+        problem = await _first(connection, s, s.c[NATURAL] == 1, late, extra=[])
+        if problem is None:
+            continue
+        msg = (
+            f"{_where(files, problem[0], problem[1])}: table {info.name!r} record without 'pk' "
+            f"has {key!r}, a foreign key set only after the rows are written (it breaks a "
+            "foreign-key cycle), in its natural key: give the record its 'pk'"
+        )
+        raise UnresolvedReferenceError(
+            msg, path=files[problem[0]], record=problem[1], table=info.name, field=key
+        )
 
 
 async def resolve_references(
@@ -305,3 +426,9 @@ async def _first(
         .limit(1)
     )
     return (await connection.execute(query)).first()
+
+
+async def _any(connection: AsyncConnection, s: Table, condition: ColumnElement[bool]) -> bool:
+    """Whether some staged row meets ``condition``."""
+    found = await connection.execute(select(literal(1)).where(condition).limit(1))
+    return found.first() is not None

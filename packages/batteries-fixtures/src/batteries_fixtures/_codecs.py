@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column
 from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
 __all__ = ["JSON_WRAPPER", "Codec", "codec_for", "resolve_type"]
@@ -107,6 +108,8 @@ def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
         item = _codec_for_type(resolve_type(type_.item_type, dialect), dialect)
         return _array_codec(item)
     if isinstance(type_, JSON):
+        if isinstance(type_, postgresql.JSONB):
+            return Codec("json", _encode_json, _decode_jsonb, is_json=True)
         return Codec("json", _encode_json, _decode_json, is_json=True)
     if isinstance(type_, sqltypes.Enum):
         return _enum_codec(type_)
@@ -123,13 +126,15 @@ def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
     if isinstance(type_, sqltypes.Date):
         return Codec("date", _encode_iso, _decode_date)
     if isinstance(type_, sqltypes.Time):
-        return Codec("time", _encode_time, _decode_time)
-    if isinstance(type_, sqltypes.Float) or (
-        isinstance(type_, sqltypes.Numeric) and not type_.asdecimal
-    ):
-        return Codec("float", _encode_float, _decode_float)
+        return Codec("time", _encode_time, _decode_time if type_.timezone else _decode_naive_time)
+    if isinstance(type_, sqltypes.Float):
+        return _float_codec(sqlite=dialect.name == "sqlite")
+    if isinstance(type_, sqltypes.Numeric) and not type_.asdecimal:
+        # Python floats in a NUMERIC(p, s) column: rounded to the scale like decimals would be.
+        limits = (type_.precision, type_.scale or 0) if type_.precision is not None else None
+        return _float_codec(sqlite=dialect.name == "sqlite", digits=limits)
     if isinstance(type_, sqltypes.Numeric):
-        return _decimal_codec(sqlite=dialect.name == "sqlite")
+        return _decimal_codec(type_, sqlite=dialect.name == "sqlite")
     if isinstance(type_, sqltypes.Integer):
         return _int_codec(type_, dialect)
     if isinstance(type_, sqltypes.String):
@@ -186,7 +191,12 @@ def _int_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
     return Codec("int", _identity, decode)
 
 
-def _decimal_codec(*, sqlite: bool) -> Codec:
+def _decimal_codec(type_: sqltypes.Numeric[Any], *, sqlite: bool) -> Codec:
+    precision, scale = type_.precision, type_.scale
+    # PostgreSQL's numeric has NaN (and, unconstrained, infinities); SQLite's double turns NaN
+    # into NULL, and no constrained numeric holds an infinity.
+    specials = () if sqlite else ("NaN",) if precision is not None else _DECIMAL_SPECIALS
+
     def decode(value: Any) -> Decimal:
         _expect(value, (str, int), 'a decimal as text such as "12.50"')
         try:
@@ -194,15 +204,96 @@ def _decimal_codec(*, sqlite: bool) -> Codec:
         except InvalidOperation:
             msg = f"{_describe(value)} is not a decimal number"
             raise ValueError(msg) from None
-        if sqlite and number.is_finite() and len(number.as_tuple().digits) > _SQLITE_DECIMAL_DIGITS:
-            msg = (
-                f"{value} has more than {_SQLITE_DECIMAL_DIGITS} significant digits, which SQLite "
-                "cannot store exactly in a NUMERIC column"
-            )
-            raise ValueError(msg)
+        if not number.is_finite():
+            return _special_decimal(number, value, specials)
+        if precision is not None:
+            _check_digits(number, value, precision, scale or 0)
+        if sqlite:
+            _check_sqlite_decimal(number, value)
+        else:
+            _check_postgres_decimal(number, value)
         return number
 
     return Codec("decimal", _encode_decimal, decode)
+
+
+_DECIMAL_SPECIALS = ("NaN", "Infinity", "-Infinity")
+# PostgreSQL's numeric: up to 131072 digits before the point and 16383 after.
+_PG_NUMERIC_INTEGER_DIGITS = 131072
+_PG_NUMERIC_FRACTION_DIGITS = 16383
+
+
+def _special_decimal(number: Decimal, value: Any, allowed: tuple[str, ...]) -> Decimal:
+    # sNaN raises on every comparison and -NaN has no SQL spelling: only the three plain words.
+    word = str(number).replace("sNaN", "!").replace("-NaN", "!")
+    if word in allowed:
+        return number
+    if allowed:
+        msg = f"{_describe(value)} cannot be stored in this column (allowed: {', '.join(allowed)})"
+    else:
+        msg = (
+            f"{_describe(value)} cannot be stored in SQLite's NUMERIC, a double that turns NaN "
+            "into NULL: finite numbers only"
+        )
+    raise ValueError(msg)
+
+
+def _digits(number: Decimal) -> tuple[int, int]:
+    """Digits before and after the point, trailing zeros after it ignored (1.50 has 1 and 1)."""
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)
+    count = len(digits)
+    while count > 1 and digits[count - 1] == 0 and exponent < 0:
+        count -= 1
+        exponent += 1
+    if digits == (0,) or all(d == 0 for d in digits):
+        return 0, 0
+    return max(0, count + exponent), max(0, -exponent)
+
+
+def _check_digits(number: Decimal, value: Any, precision: int, scale: int) -> None:
+    """Refuse what ``Numeric(precision, scale)`` would round or overflow."""
+    before, after = _digits(number)
+    if after > scale:
+        msg = (
+            f"{value} has {after} digits after the decimal point, but the column keeps {scale} "
+            f"(Numeric({precision}, {scale})) and would round it"
+        )
+        raise ValueError(msg)
+    if before > precision - scale:
+        msg = (
+            f"{value} has {before} digits before the decimal point, but the column holds at most "
+            f"{precision - scale} (Numeric({precision}, {scale}))"
+        )
+        raise ValueError(msg)
+
+
+def _check_sqlite_decimal(number: Decimal, value: Any) -> None:
+    """SQLite stores NUMERIC as a double: refuse what a double would not give back exactly."""
+    if len(number.as_tuple().digits) > _SQLITE_DECIMAL_DIGITS:
+        msg = (
+            f"{value} has more than {_SQLITE_DECIMAL_DIGITS} significant digits, which SQLite "
+            "cannot store exactly in a NUMERIC column"
+        )
+        raise ValueError(msg)
+    stored = float(number)
+    if not math.isfinite(stored) or Decimal(repr(stored)) != number:
+        msg = (
+            f"{_describe(value)} is outside the range SQLite can store in a NUMERIC column "
+            "(a double: about 1e-307 to 1e308)"
+        )
+        raise ValueError(msg)
+
+
+def _check_postgres_decimal(number: Decimal, value: Any) -> None:
+    before, after = _digits(number)
+    if before > _PG_NUMERIC_INTEGER_DIGITS or after > _PG_NUMERIC_FRACTION_DIGITS:
+        msg = (
+            f"{_describe(value)} is outside PostgreSQL's numeric range "
+            f"({_PG_NUMERIC_INTEGER_DIGITS} digits before the point, "
+            f"{_PG_NUMERIC_FRACTION_DIGITS} after)"
+        )
+        raise ValueError(msg)
 
 
 def _encode_decimal(value: Any) -> str:
@@ -221,11 +312,42 @@ def _encode_float(value: Any) -> Any:
     return number
 
 
-def _decode_float(value: Any) -> float:
-    if isinstance(value, str) and value in _FLOAT_WORDS:
-        return _FLOAT_WORDS[value]
-    _expect(value, (int, float), 'a number (or "NaN", "Infinity", "-Infinity")')
-    return float(value)
+def _float_codec(*, sqlite: bool, digits: tuple[int, int] | None = None) -> Codec:
+    def decode(value: Any) -> float:
+        if isinstance(value, str) and value in _FLOAT_WORDS:
+            number = _FLOAT_WORDS[value]
+        else:
+            _expect(value, (int, float), 'a number (or "NaN", "Infinity", "-Infinity")')
+            number = _to_float(value)
+            if digits is not None:
+                _check_digits(Decimal(repr(number)), value, *digits)
+        if sqlite:
+            # SQLite stores a NaN as NULL and a negative zero as 0.0.
+            if math.isnan(number):
+                msg = '"NaN" cannot be stored in SQLite, which turns it into NULL'
+                raise ValueError(msg)
+            if number == 0 and math.copysign(1.0, number) < 0:
+                msg = "-0.0 cannot be stored in SQLite, which turns it into 0.0: write 0.0"
+                raise ValueError(msg)
+        return number
+
+    return Codec("float", _encode_float, decode)
+
+
+def _to_float(value: int | float) -> float:
+    if type(value) is float:
+        return value
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if number != value:  # an integer beyond 2**53 would be rounded on the way in
+        msg = (
+            f"{_describe(value)} is not exactly representable as a double; write it as a "
+            "decimal number or store it in an integer or Numeric column"
+        )
+        raise ValueError(msg)
+    return number
 
 
 def _decode_bool(value: Any) -> bool:
@@ -349,7 +471,11 @@ def _decode_aware(value: Any) -> datetime:
     if parsed.utcoffset() is None:
         msg = f"{value!r} has no UTC offset, but the column stores aware datetimes: add +00:00"
         raise ValueError(msg)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        msg = f"{value!r} is out of range once converted to UTC (years 1 to 9999)"
+        raise ValueError(msg) from None
 
 
 def _decode_naive(value: Any) -> datetime:
@@ -366,6 +492,14 @@ def _decode_date(value: Any) -> date:
 
 def _decode_time(value: Any) -> time:
     return _parse_iso(value, time.fromisoformat, "time (HH:MM:SS.ffffff)")
+
+
+def _decode_naive_time(value: Any) -> time:
+    parsed = _decode_time(value)
+    if parsed.utcoffset() is not None:
+        msg = f"{value!r} has a UTC offset, but the column stores times without one: remove it"
+        raise ValueError(msg)
+    return parsed
 
 
 # ---------------------------------------------------------------- JSON and arrays
@@ -386,6 +520,23 @@ def _decode_json(value: Any) -> Any:
         inner = value[JSON_WRAPPER]
         return JSON.NULL if inner is None else inner
     return value
+
+
+def _decode_jsonb(value: Any) -> Any:
+    r"""PostgreSQL's jsonb refuses ``\u0000`` in its strings: say so with the record."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                msg = "PostgreSQL's jsonb cannot store the NUL character (\\u0000) in text"
+                raise ValueError(msg)
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return _decode_json(value)
 
 
 def _array_codec(item: Codec) -> Codec:

@@ -20,7 +20,12 @@ from sqlalchemy.types import TypeEngine
 from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord
 from batteries_fixtures._schema import Schema, TableInfo
-from batteries_fixtures.exceptions import FixtureFormatError, FixtureSchemaError, FixtureValueError
+from batteries_fixtures.exceptions import (
+    FixtureFormatError,
+    FixtureSchemaError,
+    FixtureValueError,
+    UnresolvedReferenceError,
+)
 
 __all__ = ["FILE", "RECORD", "Converter", "NaturalGroup", "NaturalRef", "freeze", "show_key"]
 
@@ -225,10 +230,9 @@ class Converter:
         pk_keys = self.pk_keys
         has_pk = False
         pk = record.pk
+        self._refuse_null_key(record)
         if pk is not MISSING:
             if len(pk_keys) == 1:
-                if pk is None:
-                    self._null_pk(record)
                 self._put(row, pk_keys[0], pk, record)
             else:
                 if not isinstance(pk, dict) or set(pk) != set(pk_keys):
@@ -241,8 +245,6 @@ class Converter:
                         msg, path=record.path, record=record.index, table=info.name
                     )
                 for key in pk_keys:
-                    if pk[key] is None:
-                        self._null_pk(record)
                     self._put(row, key, pk[key], record)
             has_pk = True
         elif pk_keys and all(record.fields.get(k) is not None for k in pk_keys):
@@ -267,6 +269,7 @@ class Converter:
             )
         if not has_pk:
             assert info.natural_key is not None
+            self._refuse_unmatchable(record)
             row[NATURAL] = 1
             for key in pk_keys:  # a null key field means "find or generate it"
                 row[key] = None
@@ -290,6 +293,15 @@ class Converter:
 
     def _put(self, row: dict[str, Any], key: str, value: Any, record: RawRecord) -> None:
         if value is None:
+            if not self.info.table.c[key].nullable:  # refused with its record, not at write time
+                msg = (
+                    f"{record.path} record {record.index}: table {self.info.name!r}"
+                    f"{_pk_text(record)} field {key!r}: null in a NOT NULL column; give a value "
+                    "or leave the field out"
+                )
+                raise FixtureValueError(
+                    msg, path=record.path, record=record.index, table=self.info.name, field=key
+                )
             return
         ref = self.refs.get(key)
         if ref is not None and isinstance(value, list):
@@ -298,7 +310,7 @@ class Converter:
             return
         try:
             row[key] = self._codecs[key](value)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:  # overflow, InvalidOperation
             msg = (
                 f"{record.path} record {record.index}: table {self.info.name!r}"
                 f"{_pk_text(record)} field {key!r}: {exc}"
@@ -307,12 +319,37 @@ class Converter:
                 msg, path=record.path, record=record.index, table=self.info.name, field=key
             ) from exc
 
-    def _null_pk(self, record: RawRecord) -> None:
+    def _refuse_null_key(self, record: RawRecord) -> None:
+        """A null key would insert a row under a new generated key, or fail at write time."""
+        pk = record.pk
+        given = pk if isinstance(pk, dict) else {} if pk is MISSING else {"pk": pk}
+        nulls = [k for k, v in given.items() if v is None]
+        nulls += [k for k in self.pk_keys if k in record.fields and record.fields[k] is None]
+        if not nulls:
+            return
         msg = (
-            f'{record.path} record {record.index}: table {self.info.name!r} has "pk": null; '
-            "give the primary key, or leave 'pk' out to find the row by its natural key"
+            f"{record.path} record {record.index}: table {self.info.name!r} field {nulls[0]!r}: "
+            "a primary key cannot be null; give the key, or leave 'pk' out for a table with a "
+            "natural key"
         )
-        raise FixtureFormatError(msg, path=record.path, record=record.index, table=self.info.name)
+        raise FixtureValueError(
+            msg, path=record.path, record=record.index, table=self.info.name, field=nulls[0]
+        )
+
+    def _refuse_unmatchable(self, record: RawRecord) -> None:
+        """A row given by natural key only must be findable by it, or every merge adds it again."""
+        assert self.info.natural_key is not None
+        for name in self.info.natural_key:
+            if record.fields.get(name) is not None:
+                continue
+            msg = (
+                f"{record.path} record {record.index}: table {self.info.name!r} record without "
+                f"'pk' has a NULL {name!r} in its natural key, which finds no row: give the "
+                "record its 'pk'"
+            )
+            raise UnresolvedReferenceError(
+                msg, path=record.path, record=record.index, table=self.info.name, field=name
+            )
 
 
 def _fill(spec: _Spec, raw: Any, row: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -18,14 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._formats import Format, RecordWriter, format_from_name
 from batteries_fixtures._graph import sort_tables
+from batteries_fixtures._natural_keys import NaturalKeys
 from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
 from batteries_fixtures._target import Progress, open_database
-from batteries_fixtures.exceptions import (
-    FixtureFileError,
-    FixtureSchemaError,
-    UnresolvedReferenceError,
-)
+from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
 from batteries_models import Database
 
 __all__ = ["dump"]
@@ -88,9 +85,10 @@ async def dump(
                 schema = await load_schema(connection, models)
                 chosen = _select(schema, tables, exclude)
                 order = sort_tables(chosen, schema.edges(chosen))
-                keys = _NaturalKeys(schema) if natural_foreign else None
-                if keys is not None:
-                    await keys.prepare(connection, order)
+                keys = None
+                if natural_foreign:
+                    keys = NaturalKeys(schema, order, natural_primary=natural_primary)
+                    await keys.prepare(connection)
                 with _open_output(output) as stream:
                     writer = RecordWriter(stream, fmt, indent)
                     for table in order:
@@ -187,7 +185,7 @@ async def _dump_table(
     info: TableInfo,
     writer: RecordWriter,
     *,
-    keys: _NaturalKeys | None,
+    keys: NaturalKeys | None,
     natural_primary: bool,
     progress: Progress | None,
 ) -> int:
@@ -206,13 +204,10 @@ async def _dump_table(
         progress(info.name, 0, total)
     positions = {c.key: i for i, c in enumerate(columns)}
     null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
+    # Every reference to a natural-key table, in the primary key or not, as its natural key.
     natural_refs: dict[str, str] = {}
     if keys is not None:
-        natural_refs = {
-            c.key: info.references[c.key]
-            for c in columns
-            if c.key in info.references and keys.has(info.references[c.key])
-        }
+        natural_refs = {k: t for k, t in info.references.items() if keys.has(t)}
     # One plan per column, decided once: (key, position, JSON null flag, natural table, encode).
     plan = [
         (
@@ -225,17 +220,25 @@ async def _dump_table(
         for c in columns
         if c.key not in pk_keys
     ]
-    pk_plan = [(k, positions[k], info.codecs[k].encode) for k in pk_keys]
+    pk_plan = [(k, positions[k], natural_refs.get(k), info.codecs[k].encode) for k in pk_keys]
     single_pk = len(pk_plan) == 1
+
+    def encode_pk(key: str, value: Any, natural: str | None, encode_value: Any) -> Any:
+        if natural is not None and keys is not None and value is not None:
+            return keys.lookup(natural, value, info.name, key)
+        return encode_value(value)
 
     def encode(row: Any) -> dict[str, Any]:
         record: dict[str, Any] = {"table": info.name}
         if not omit_pk:
             if single_pk:
-                _, position, encode_pk = pk_plan[0]
-                record["pk"] = encode_pk(row[position])
+                key, position, natural, encode_value = pk_plan[0]
+                record["pk"] = encode_pk(key, row[position], natural, encode_value)
             else:
-                record["pk"] = {k: enc(row[position]) for k, position, enc in pk_plan}
+                record["pk"] = {
+                    k: encode_pk(k, row[position], natural, enc)
+                    for k, position, natural, enc in pk_plan
+                }
         fields: dict[str, Any] = {}
         for key, position, flag, natural, encode_value in plan:
             value = row[position]
@@ -265,67 +268,3 @@ async def _dump_table(
 
 _PARTITION = 1000
 """Rows fetched per round trip while dumping."""
-
-
-class _NaturalKeys:
-    """Natural key of every row of the tables that declare one, by primary key, for a dump."""
-
-    def __init__(self, schema: Schema) -> None:
-        self._schema = schema
-        self._maps: dict[str, dict[Any, list[Any]]] = {}
-
-    def has(self, table: str) -> bool:
-        info = self._schema.tables.get(table)
-        return info is not None and info.natural_key is not None and len(info.pk) == 1
-
-    async def prepare(self, connection: AsyncConnection, order: Iterable[str]) -> None:
-        needed: set[str] = set()
-        for name in order:
-            info = self._schema.tables[name]
-            needed.update(t for t in info.references.values() if self.has(t))
-            if self.has(name):
-                needed.add(name)
-        for name in sort_tables(needed | self._nested(needed), self._schema.edges()):
-            await self._load(connection, name)
-
-    def _nested(self, tables: set[str]) -> set[str]:
-        found: set[str] = set()
-        pending = list(tables)
-        while pending:
-            info = self._schema.tables[pending.pop()]
-            for key in info.natural_key or ():
-                target = info.references.get(key)
-                if target is not None and self.has(target) and target not in found | tables:
-                    found.add(target)
-                    pending.append(target)
-        return found
-
-    async def _load(self, connection: AsyncConnection, name: str) -> None:
-        info = self._schema.tables[name]
-        assert info.natural_key is not None
-        pk = info.pk[0]
-        columns = [info.table.c[k] for k in info.natural_key]
-        mapping: dict[Any, list[Any]] = {}
-        result = await connection.stream(select(pk, *columns))
-        async for row in result:
-            parts: list[Any] = []
-            for column, value in zip(columns, row[1:], strict=True):
-                target = info.references.get(column.key)
-                if value is None:
-                    parts.append(None)
-                elif target is not None and target != name and target in self._maps:
-                    parts.append(self.lookup(target, value, name, column.key))
-                else:
-                    parts.append(info.codecs[column.key].encode(value))
-            mapping[row[0]] = parts
-        self._maps[name] = mapping
-
-    def lookup(self, table: str, value: Any, child: str, field: str) -> list[Any]:
-        try:
-            return self._maps[table][value]
-        except KeyError:
-            msg = (
-                f"Table {child!r} field {field!r} points at {table} {value!r}, which does not "
-                "exist: the database has a dangling foreign key"
-            )
-            raise UnresolvedReferenceError(msg, table=child, field=field) from None

@@ -18,10 +18,10 @@ from sqlalchemy.schema import DropTable
 
 from batteries_fixtures._apply import Applier, Mode
 from batteries_fixtures._convert import Converter
-from batteries_fixtures._db_errors import first_line, integrity_error
+from batteries_fixtures._db_errors import connection_lost, first_line, integrity_error
 from batteries_fixtures._graph import plan_load
 from batteries_fixtures._reports import LoadReport, TableCounts
-from batteries_fixtures._schema import Models, load_schema
+from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, open_source
 from batteries_fixtures._stage import stage
 from batteries_fixtures._target import Progress, open_database
@@ -87,43 +87,79 @@ async def load(
     async with open_database(database) as db:
         async with db.connect() as probe:
             schema = await load_schema(probe, models)
-        applier: Applier | None = None
-        try:
-            async with db.connect() as connection:
-                converters = await stage(
-                    connection, items, schema, ignore_unknown=ignore_unknown, report=report
-                )
-                names = list(converters)
-                plan = plan_load(
-                    names, schema.edges(names), can_defer_all=schema.dialect.name == "sqlite"
-                )
-                for name in plan.order:
-                    report.tables[name] = TableCounts()
-                applier = Applier(
-                    schema, converters, plan, mode=mode, report=report, progress=progress
-                )
-                sequences = await applier.save_sequences(connection) if dry_run else []
-                await applier.run(connection)
-                if dry_run:
-                    await applier.check_deferred(connection)
-                    await applier.restore_sequences(connection, sequences)
-                    raise _DryRun
-                await applier.reset_sequences(connection)
-                await _drop(connection, converters.values())
-        except _DryRun:
-            pass
-        except IntegrityError as exc:
-            current = applier.current if applier is not None else None
-            raise integrity_error(exc, current, schema) from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated or isinstance(exc.orig, OSError):
-                raise
-            current = applier.current if applier is not None else None
-            where = f" while writing table {current!r}" if current else ""
-            msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
-            raise FixtureError(mask_url(msg), table=current) from exc
+        await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
+
+
+async def _run(
+    db: Database,
+    items: list[Source],
+    schema: Schema,
+    report: LoadReport,
+    mode: Mode,
+    progress: Progress | None,
+    dry_run: bool,
+    ignore_unknown: bool,
+) -> None:
+    """Stage, check and write in one transaction; turn what the database says into one line."""
+    applier: Applier | None = None
+    committing = False
+    try:
+        async with db.connect() as connection:
+            if schema.dialect.name == "sqlite":
+                await _lock_database(connection)
+            converters = await stage(
+                connection, items, schema, ignore_unknown=ignore_unknown, report=report
+            )
+            names = list(converters)
+            plan = plan_load(
+                names, schema.edges(names), can_defer_all=schema.dialect.name == "sqlite"
+            )
+            for name in plan.order:
+                report.tables[name] = TableCounts()
+            applier = Applier(schema, converters, plan, mode=mode, report=report, progress=progress)
+            sequences = await applier.save_sequences(connection) if dry_run else []
+            await applier.run(connection)
+            if dry_run:
+                await applier.check_deferred(connection)
+                await applier.restore_sequences(connection, sequences)
+                raise _DryRun
+            await applier.finish(connection)
+            await _drop(connection, converters.values())
+            committing = True  # the block's exit commits
+    except _DryRun:
+        pass
+    except FixtureError:  # already one line (a FixtureFileError is an OSError, too)
+        raise
+    except IntegrityError as exc:
+        current = applier.current if applier is not None else None
+        raise integrity_error(exc, current, schema) from exc
+    except DBAPIError as exc:
+        current = applier.current if applier is not None else None
+        if exc.connection_invalidated or isinstance(exc.orig, OSError):
+            raise connection_lost(db, current, committing=committing) from exc
+        where = f" while writing table {current!r}" if current else ""
+        msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
+        raise FixtureError(mask_url(msg), table=current) from exc
+    except OSError as exc:  # a driver that lets the socket's error through unwrapped
+        current = applier.current if applier is not None else None
+        raise connection_lost(db, current, committing=committing) from exc
+
+
+async def _lock_database(connection: AsyncConnection) -> None:
+    """Take SQLite's write lock before the first read, waiting (busy timeout) for it.
+
+    A deferred ``BEGIN`` reads, then upgrades to a write; when another connection wrote in
+    between, SQLite refuses the upgrade at once ("database is locked"), since waiting could not
+    help a snapshot that is already stale. ``BEGIN IMMEDIATE`` waits up to the busy timeout
+    instead, so concurrent loads take turns. Nothing ran in the transaction that
+    ``Database.connect`` began, so ending it loses nothing. Staging goes to TEMP tables, which
+    need no lock of the database file, but the checks after it read the tables: the lock comes
+    first.
+    """
+    await connection.exec_driver_sql("COMMIT")
+    await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def _drop(connection: AsyncConnection, converters: Iterable[Converter]) -> None:

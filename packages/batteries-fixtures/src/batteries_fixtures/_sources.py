@@ -23,7 +23,7 @@ def open_source(source: Source) -> Iterator[tuple[IO[bytes], str]]:
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         if name == "-":
-            yield sys.stdin.buffer, "-"
+            yield _stdin(), "-"
             return
         path = Path(name)
         try:
@@ -38,3 +38,12 @@ def open_source(source: Source) -> Iterator[tuple[IO[bytes], str]]:
             yield handle, name
         return
     yield source, str(getattr(source, "name", "<stream>"))
+
+
+def _stdin() -> IO[bytes]:
+    """Standard input as bytes; a closed one (``<&-``) is an error, not an AttributeError."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        msg = "Cannot read the fixture from stdin (-): stdin is closed; pipe a fixture into it"
+        raise FixtureFileError(msg, path="-")
+    return stream.buffer

@@ -207,6 +207,14 @@ def _errors() -> Iterator[None]:
         yield
     except BatteriesError as exc:
         _fail(mask_url(str(exc)))
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        # Never a traceback (a driver's error can print pages of row parameters): one line,
+        # with the type, for a bug report.
+        lines = str(exc).strip().splitlines()
+        detail = f": {lines[0]}" if lines else ""
+        _fail(mask_url(f"unexpected {type(exc).__name__}{detail}"))
 
 
 def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:

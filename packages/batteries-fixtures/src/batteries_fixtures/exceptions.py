@@ -12,7 +12,8 @@ builtin that fits::
     ├── DuplicateRecordError (ValueError)        the same key twice in one load
     ├── UnresolvedReferenceError (LookupError)   FK or natural key that matches no row (or several)
     ├── ForeignKeyCycleError (ValueError)        a cycle no nullable or deferrable FK can break
-    └── FixtureIntegrityError (ValueError)       the database refused a row (constraint named)
+    ├── FixtureIntegrityError (ValueError)       the database refused a row (constraint named)
+    └── FixtureConnectionError (ConnectionError) the connection was lost during a load
 
 Messages are one line naming the file, record index, table, key and field they are about.
 """
@@ -23,6 +24,7 @@ from batteries_models.exceptions import BatteriesError
 
 __all__ = [
     "DuplicateRecordError",
+    "FixtureConnectionError",
     "FixtureError",
     "FixtureFileError",
     "FixtureFormatError",
@@ -124,7 +126,29 @@ class FixtureIntegrityError(FixtureError, ValueError):
     """
 
     def __init__(
-        self, message: str, *, table: str | None = None, constraint: str | None = None
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        constraint: str | None = None,
+        path: str | None = None,
+        record: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, record=record, table=table, field=field)
+        self.constraint = constraint
+
+
+class FixtureConnectionError(FixtureError, ConnectionError):
+    """The connection to the database was lost during a load.
+
+    Attributes:
+        committed: ``False`` when the load certainly wrote nothing; ``None`` when the connection
+            was lost while committing, so the server may or may not have committed.
+    """
+
+    def __init__(
+        self, message: str, *, table: str | None = None, committed: bool | None = False
     ) -> None:
         super().__init__(message, table=table)
-        self.constraint = constraint
+        self.committed = committed

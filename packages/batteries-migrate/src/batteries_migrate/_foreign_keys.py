@@ -15,7 +15,7 @@ from typing import Any
 from alembic.operations import ops
 from sqlalchemy import ForeignKeyConstraint
 
-__all__ = ["defer_forward_foreign_keys"]
+__all__ = ["defer_forward_foreign_keys", "drop_tables_after_their_references"]
 
 
 def _referred_table(constraint: ForeignKeyConstraint) -> str:
@@ -59,3 +59,23 @@ def defer_forward_foreign_keys(
         for create, constraint in reversed(deferred)
     ]
     downgrade_ops.ops[:0] = drops
+
+
+def drop_tables_after_their_references(
+    upgrade_ops: ops.UpgradeOps, downgrade_ops: ops.DowngradeOps
+) -> None:
+    """Drop tables after the changes to other tables, and create them before, on downgrade.
+
+    Autogenerate drops a table before it alters the tables that refer to it, so dropping
+    ``team`` together with ``hero.team_id`` failed: PostgreSQL refuses to drop a table a foreign
+    key depends on, and SQLite's batch copy of ``hero`` reflects a key to a table already gone.
+    Its downgrade re-added ``hero.team_id`` with its key before re-creating ``team``.
+    """
+    upgrade_ops.ops = [
+        *(op for op in upgrade_ops.ops if not isinstance(op, ops.DropTableOp)),
+        *(op for op in upgrade_ops.ops if isinstance(op, ops.DropTableOp)),
+    ]
+    downgrade_ops.ops = [
+        *(op for op in downgrade_ops.ops if isinstance(op, ops.CreateTableOp)),
+        *(op for op in downgrade_ops.ops if not isinstance(op, ops.CreateTableOp)),
+    ]

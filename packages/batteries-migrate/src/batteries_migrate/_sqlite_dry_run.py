@@ -17,8 +17,8 @@ from batteries_migrate._project import MigrationTarget
 
 __all__ = ["can_copy", "copy_database", "render_statements", "temporary_folder"]
 
-# Reads and Alembic's bookkeeping queries are not part of what the upgrade changes.
-_SKIPPED = ("SELECT", "PRAGMA")
+# Reads, Alembic's bookkeeping queries and our BEGIN are not part of what the upgrade changes.
+_SKIPPED = ("SELECT", "PRAGMA", "BEGIN")
 
 
 def can_copy(target: MigrationTarget) -> bool:

@@ -47,6 +47,9 @@ Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmat
 _RELATIVE = {"ignore_unknown_options": True}
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+ShowTraceback = Annotated[
+    bool, typer.Option("--traceback", help="On error, print the full traceback before the line.")
+]
 
 
 @app.callback()
@@ -60,11 +63,11 @@ def _main() -> None:
 
 
 @app.command()
-def init(database: Database = "default") -> None:
+def init(database: Database = "default", traceback: ShowTraceback = False) -> None:
     """Create the migrations folder (env.py, script.py.mako, versions/)."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         folder = _commands.init(database=database)
     typer.echo(f"Created {folder}/ for database {database!r}: now run makemigrations")
 
@@ -74,11 +77,12 @@ def makemigrations(
     message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
     empty: Annotated[bool, typer.Option("--empty", help="Write a blank revision.")] = False,
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Write a revision from the differences between the models and the database."""
     from batteries_migrate import _commands
 
-    with _errors(), _warnings():
+    with _errors(traceback), _warnings():
         revision = _commands.make_migration(message, empty=empty, database=database)
     if revision is None:
         typer.echo("No changes detected: nothing written (use --empty for a blank revision)")
@@ -92,11 +96,12 @@ def upgrade(
     sql: Sql = False,
     quiet: Quiet = False,
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Apply the migrations up to REVISION (head by default)."""
     from batteries_migrate import _commands
 
-    with _errors(), _progress(quiet or sql) as (progress, done):
+    with _errors(traceback), _progress(quiet or sql) as (progress, done):
         output = _commands.upgrade(revision, sql=sql, database=database, progress=progress)
     _finish(output, done, "Applied", database, quiet)
 
@@ -108,23 +113,24 @@ def downgrade(
     yes: Yes = False,
     quiet: Quiet = False,
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Revert the migrations down to REVISION (asks for confirmation)."""
     from batteries_migrate import _commands
 
     if not sql:
         _confirm(f"Downgrade database {database!r} to {revision}? Data may be lost.", yes)
-    with _errors(), _progress(quiet or sql) as (progress, done):
+    with _errors(traceback), _progress(quiet or sql) as (progress, done):
         output = _commands.downgrade(revision, sql=sql, database=database, progress=progress)
     _finish(output, done, "Reverted", database, quiet)
 
 
 @app.command()
-def current(database: Database = "default") -> None:
+def current(database: Database = "default", traceback: ShowTraceback = False) -> None:
     """Print the revision the database is at."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         revisions = _commands.current(database=database)
     typer.echo("\n".join(revisions) if revisions else "(no revision applied)")
 
@@ -133,29 +139,30 @@ def current(database: Database = "default") -> None:
 def history(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show file paths.")] = False,
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """List the revisions, newest first."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         _print_revisions(_commands.history(database=database), verbose=verbose)
 
 
 @app.command()
-def heads(database: Database = "default") -> None:
+def heads(database: Database = "default", traceback: ShowTraceback = False) -> None:
     """List the head revisions (more than one means a merge is needed)."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         _print_revisions(_commands.heads(database=database))
 
 
 @app.command()
-def branches(database: Database = "default") -> None:
+def branches(database: Database = "default", traceback: ShowTraceback = False) -> None:
     """List the branch points."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         _print_revisions(_commands.branches(database=database))
 
 
@@ -165,13 +172,14 @@ def stamp(
     sql: Sql = False,
     yes: Yes = False,
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Record REVISION as applied without running migrations (asks for confirmation)."""
     from batteries_migrate import _commands
 
     if not sql:
         _confirm(f"Record {revision} as the revision of database {database!r}?", yes)
-    with _errors():
+    with _errors(traceback):
         output = _commands.stamp(revision, sql=sql, database=database)
     typer.echo(output if output is not None else f"Stamped database {database!r} at {revision}")
 
@@ -180,11 +188,12 @@ def stamp(
 def merge(
     message: Annotated[str, typer.Option("--message", "-m", help="Message.")] = "merge heads",
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Write a revision that joins every head into one."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         revision = _commands.merge(message=message, database=database)
     typer.echo(f"Wrote {revision.path} ({revision.id} merges {', '.join(revision.down_revisions)})")
 
@@ -193,20 +202,21 @@ def merge(
 def show(
     revision: Annotated[str, typer.Argument(help="A revision id, head, current.")],
     database: Database = "default",
+    traceback: ShowTraceback = False,
 ) -> None:
     """Show one revision."""
     from batteries_migrate import _commands
 
-    with _errors():
+    with _errors(traceback):
         _print_revisions(_commands.show(revision, database=database), verbose=True)
 
 
 @app.command()
-def check(database: Database = "default") -> None:
+def check(database: Database = "default", traceback: ShowTraceback = False) -> None:
     """Exit 1 when the models differ from the migrated database (for CI)."""
     from batteries_migrate import _commands
 
-    with _errors(), _warnings():
+    with _errors(traceback), _warnings():
         differences = _commands.check(database=database)
     if differences:
         typer.echo(f"Models and migrations of database {database!r} differ:", err=True)
@@ -226,13 +236,25 @@ def _fail(message: str) -> NoReturn:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
+def _errors(show_traceback: bool = False) -> Iterator[None]:
+    """Every error as one red line on stderr, exit 1; ``--traceback`` prints the chain first."""
     from batteries_models.exceptions import BatteriesError
 
     try:
         yield
-    except BatteriesError as exc:
-        _fail(str(exc))
+    except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
+        raise
+    except Exception as exc:
+        if show_traceback:
+            import traceback
+
+            traceback.print_exception(exc, file=sys.stderr)
+        if isinstance(exc, BatteriesError):
+            _fail(str(exc))
+        # Not translated (yet): still one line, not hundreds of lines of traceback.
+        text = str(exc).strip()
+        first = f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+        _fail(f"{first} (run again with --traceback for the details)")
 
 
 @contextmanager
@@ -241,9 +263,10 @@ def _warnings() -> Iterator[None]:
     from batteries_migrate.exceptions import (
         DestructiveMigrationWarning,
         NamingConventionWarning,
+        NotNullColumnWarning,
     )
 
-    ours = (DestructiveMigrationWarning, NamingConventionWarning)
+    ours = (DestructiveMigrationWarning, NamingConventionWarning, NotNullColumnWarning)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -28,9 +28,24 @@ from sqlalchemy import event, pool
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from batteries_migrate._enums import add_enum_drops
-from batteries_migrate._foreign_keys import defer_forward_foreign_keys
+from batteries_migrate._data_at_risk import (
+    fill_not_null_columns,
+    fill_null_values,
+    rows_of_dropped,
+    suspected_renames,
+)
+from batteries_migrate._enums import add_enum_creates, add_enum_drops
+from batteries_migrate._foreign_keys import (
+    defer_forward_foreign_keys,
+    drop_tables_after_their_references,
+)
 from batteries_migrate._project import MigrationTarget, resolve_target
+from batteries_migrate._sqlite_transactions import (
+    DanglingReferencesError,
+    dangling_references,
+    use_transactional_ddl,
+)
+from batteries_migrate._type_changes import add_postgresql_using
 from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
 from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
 from batteries_models.exceptions import DatabaseUnreachableError
@@ -50,6 +65,9 @@ TARGET_ATTRIBUTE = "batteries_target"
 METADATA_ATTRIBUTE = "batteries_metadata"
 SKIP_EMPTY_ATTRIBUTE = "batteries_skip_empty"
 DROPPED_ATTRIBUTE = "batteries_dropped"
+DROPPED_ROWS_ATTRIBUTE = "batteries_dropped_rows"
+NOT_NULL_ATTRIBUTE = "batteries_not_null"
+RENAMES_ATTRIBUTE = "batteries_renames"
 PROGRESS_ATTRIBUTE = "batteries_progress"
 RECORDER_ATTRIBUTE = "batteries_recorder"
 # Keys a naming convention needs so that every constraint a migration creates has a name.
@@ -87,12 +105,16 @@ def run_env(context: Any, **options: Any) -> None:
         "compare_type": True,
         "compare_server_default": True,
         "render_as_batch": target.dialect == "sqlite",
+        # Alembic assumes SQLite's DDL is not transactional and commits after every revision;
+        # it is, once the driver no longer manages BEGIN (see _sqlite_transactions).
+        "transactional_ddl": True if target.dialect == "sqlite" else None,
         "render_item": render_item,
         "process_revision_directives": _directives(config.attributes, user_directives),
     }
-    progress = config.attributes.get(PROGRESS_ATTRIBUTE)
-    if progress is not None:
-        configure["on_version_apply"] = _on_version_apply(progress)
+    applied: list[str] = []
+    configure["on_version_apply"] = _on_version_apply(
+        applied, config.attributes.get(PROGRESS_ATTRIBUTE)
+    )
     configure.update(options)
     if context.is_offline_mode():
         context.configure(
@@ -104,12 +126,12 @@ def run_env(context: Any, **options: Any) -> None:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        asyncio.run(_run_online(context, target, configure))
+        asyncio.run(_run_online(context, target, configure, applied))
         return
     # Called by plain Alembic inside a running loop (an async test, a lifespan): asyncio.run
     # refuses to nest, so the migration gets a thread and a loop of its own (alembic #1353).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batteries-migrate") as pool:
-        pool.submit(asyncio.run, _run_online(context, target, configure)).result()
+        pool.submit(asyncio.run, _run_online(context, target, configure, applied)).result()
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
@@ -191,12 +213,34 @@ def _directives(
             attributes[DROPPED_ATTRIBUTE] = [
                 drop for upgrade_ops in script.upgrade_ops_list for drop in _drops(upgrade_ops.ops)
             ]
+            attributes[DROPPED_ROWS_ATTRIBUTE] = {
+                name: rows
+                for ops_ in script.upgrade_ops_list
+                for name, rows in rows_of_dropped(context, ops_).items()
+            }
+            attributes[RENAMES_ATTRIBUTE] = [
+                line
+                for ops_ in script.upgrade_ops_list
+                for line in suspected_renames(context, ops_)
+            ]
+            attributes[NOT_NULL_ATTRIBUTE] = [
+                found
+                for ops_ in script.upgrade_ops_list
+                for found in [
+                    *fill_not_null_columns(context, ops_),
+                    *fill_null_values(context, ops_),
+                ]
+            ]
+            metadata = context.opts.get("target_metadata")
             for upgrade_ops, downgrade_ops in zip(
                 script.upgrade_ops_list, script.downgrade_ops_list, strict=True
             ):
                 defer_forward_foreign_keys(upgrade_ops, downgrade_ops)
+                drop_tables_after_their_references(upgrade_ops, downgrade_ops)
+                add_enum_creates(upgrade_ops, downgrade_ops, metadata)
             for container in [*script.upgrade_ops_list, *script.downgrade_ops_list]:
                 add_enum_drops(container)
+                add_postgresql_using(context, container)
         if user is not None:
             user(context, revision, directives)
 
@@ -215,17 +259,26 @@ def _drops(operations: Iterable[Any]) -> list[str]:
     return found
 
 
-def _on_version_apply(progress: Callable[[str], None]) -> Callable[..., None]:
+def _on_version_apply(
+    applied: list[str], progress: Callable[[str], None] | None
+) -> Callable[..., None]:
     def on_apply(*, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
-        progress(f"{'upgrade' if step.is_upgrade else 'downgrade'} {step.up_revision_id}")
+        revision = step.up_revision_id if step.is_upgrade else step.down_revision_ids
+        applied.append(str(revision))
+        if progress is not None:
+            progress(f"{'upgrade' if step.is_upgrade else 'downgrade'} {step.up_revision_id}")
 
     return on_apply
 
 
-async def _run_online(context: Any, target: MigrationTarget, configure: dict[str, Any]) -> None:
+async def _run_online(
+    context: Any, target: MigrationTarget, configure: dict[str, Any], applied: list[str]
+) -> None:
     _check_sqlite_folder(target)
     # NullPool: the engine lives for one command; a pool would keep connections open after it.
     engine = create_async_engine(target.url, poolclass=pool.NullPool)
+    if target.dialect == "sqlite":
+        use_transactional_ddl(engine.sync_engine)
     recorded = context.config.attributes.get(RECORDER_ATTRIBUTE)
     if recorded is not None:
 
@@ -239,7 +292,7 @@ async def _run_online(context: Any, target: MigrationTarget, configure: dict[str
         except (OSError, DBAPIError) as exc:
             raise _unreachable(target, exc) from exc
         try:
-            await connection.run_sync(_run_sync, context, target, configure)
+            await connection.run_sync(_run_sync, context, target, configure, applied)
         finally:
             await connection.close()
     finally:
@@ -247,14 +300,25 @@ async def _run_online(context: Any, target: MigrationTarget, configure: dict[str
 
 
 def _run_sync(
-    connection: Connection, context: Any, target: MigrationTarget, configure: dict[str, Any]
+    connection: Connection,
+    context: Any,
+    target: MigrationTarget,
+    configure: dict[str, Any],
+    applied: list[str],
 ) -> None:
     context.configure(connection=connection, **configure)
+    # One transaction for the whole command (Alembic's default, transaction_per_migration=False):
+    # a failed upgrade rolls back every revision it ran, version rows included, on SQLite too.
     with context.begin_transaction():
         if target.dialect == "postgresql" and not context.is_offline_mode():
             # Transaction-level, so it is released by the commit: concurrent upgrades queue up.
             connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({target.lock_key})")
         context.run_migrations()
+        if target.dialect == "sqlite" and applied:
+            # Foreign keys were off while the migrations ran: check before committing.
+            found = dangling_references(connection)
+            if found:
+                raise DanglingReferencesError(found, applied[-1])
 
 
 def _check_sqlite_folder(target: MigrationTarget) -> None:

@@ -24,6 +24,7 @@ from batteries_models._uuid import uuid7
 from batteries_models.exceptions import (
     BatteriesError,
     ConfigurationError,
+    DatabaseBusyError,
     DatabaseUnreachableError,
     MissingDriverError,
     ModelDiscoveryError,
@@ -41,6 +42,7 @@ __all__ = [
     "BatteriesSettings",
     "ConfigurationError",
     "Database",
+    "DatabaseBusyError",
     "DatabaseRegistry",
     "DatabaseSettings",
     "DatabaseUnreachableError",

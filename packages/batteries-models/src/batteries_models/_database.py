@@ -19,8 +19,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_models._base import BaseModel
 from batteries_models._urls import mask_url, normalise_url
-from batteries_models.exceptions import DatabaseUnreachableError
-from batteries_models.settings import DEFAULT_DATABASE, DatabaseSettings
+from batteries_models.exceptions import (
+    ConfigurationError,
+    DatabaseBusyError,
+    DatabaseUnreachableError,
+)
+from batteries_models.settings import DEFAULT_DATABASE, DatabaseSettings, SQLiteTransactionMode
 
 __all__ = ["Database"]
 
@@ -34,8 +38,10 @@ class Database:
         async with db.session() as session:  # commits on success, rolls back on error
             session.add(Hero(name="Deadpond"))
 
-    SQLite connections get ``PRAGMA foreign_keys=ON`` (and WAL for file databases), and real
-    ``BEGIN``/``SAVEPOINT`` transactions. PostgreSQL URLs without an async driver use asyncpg.
+    SQLite connections get ``PRAGMA foreign_keys=ON``, WAL for file databases, a busy timeout,
+    and real ``BEGIN IMMEDIATE``/``SAVEPOINT`` transactions, so concurrent requests wait for the
+    write lock instead of failing with "database is locked". PostgreSQL URLs without an async
+    driver use asyncpg.
 
     Args:
         url: The database URL; its password never appears in messages or ``repr``.
@@ -46,6 +52,12 @@ class Database:
         pool_timeout: Seconds to wait for a free connection.
         pool_recycle: Recycle connections older than this many seconds.
         pool_pre_ping: Test each connection before handing it out.
+        sqlite_busy_timeout: SQLite only: seconds a statement waits for another connection's
+            lock before failing with "database is locked".
+        sqlite_transaction_mode: SQLite only: ``"immediate"`` (the default) takes the write
+            lock when a transaction begins, so two transactions never deadlock upgrading a
+            read lock; ``"deferred"`` lets read-only transactions run beside a writer but
+            fails a transaction that reads, then writes while another one writes.
         engine_options: Any other keyword for ``create_async_engine``.
 
     Raises:
@@ -64,6 +76,8 @@ class Database:
         pool_timeout: float | None = None,
         pool_recycle: int | None = None,
         pool_pre_ping: bool = False,
+        sqlite_busy_timeout: float = 5.0,
+        sqlite_transaction_mode: SQLiteTransactionMode = "immediate",
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.url: URL = normalise_url(url)
@@ -77,9 +91,15 @@ class Database:
         }
         options.update({k: v for k, v in pool.items() if v is not None})
         options.update(engine_options or {})
+        self.sqlite_busy_timeout = sqlite_busy_timeout
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
-            _configure_sqlite(self.engine, file_database=_is_file_database(self.url))
+            _configure_sqlite(
+                self.engine,
+                file_database=_is_file_database(self.url),
+                busy_timeout=sqlite_busy_timeout,
+                transaction_mode=sqlite_transaction_mode,
+            )
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -96,6 +116,8 @@ class Database:
             pool_timeout=settings.pool_timeout,
             pool_recycle=settings.pool_recycle,
             pool_pre_ping=settings.pool_pre_ping,
+            sqlite_busy_timeout=settings.sqlite_busy_timeout,
+            sqlite_transaction_mode=settings.sqlite_transaction_mode,
         )
 
     @property
@@ -133,6 +155,8 @@ class Database:
             try:
                 await session.connection()
             except (OSError, DBAPIError) as exc:
+                if _is_sqlite_busy(exc):  # BEGIN IMMEDIATE waited for the lock in vain
+                    raise self._busy() from exc
                 raise self._unreachable(exc) from exc
             try:
                 yield session
@@ -175,6 +199,14 @@ class Database:
         finally:
             await connection.close()
 
+    def _busy(self) -> DatabaseBusyError:
+        msg = (
+            f"Database {self.name!r} ({self.masked_url}) stayed locked by another connection "
+            f"for {self.sqlite_busy_timeout:g} s (sqlite_busy_timeout): shorten the "
+            f"transactions that write, or raise the timeout"
+        )
+        return DatabaseBusyError(msg, url=self.masked_url, timeout=self.sqlite_busy_timeout)
+
     def _unreachable(self, exc: BaseException) -> DatabaseUnreachableError:
         host, port = self.url.host, self.url.port
         where = f"{host}:{port}" if host and port else host or self.url.database or "?"
@@ -195,27 +227,60 @@ class Database:
         return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
 
 
+def _is_sqlite_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's SQLITE_BUSY or SQLITE_LOCKED ("database is locked")."""
+    code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in (5, 6)  # extended codes keep the low byte
+
+
 def _is_file_database(url: URL) -> bool:
     database = url.database or ""
     return database not in ("", ":memory:") and not database.startswith("file::memory:")
 
 
-def _configure_sqlite(engine: AsyncEngine, *, file_database: bool) -> None:
-    """Turn on FK enforcement and let SQLAlchemy, not the driver, emit BEGIN.
+_BEGIN: dict[str, str] = {
+    "deferred": "BEGIN",
+    "immediate": "BEGIN IMMEDIATE",
+    "exclusive": "BEGIN EXCLUSIVE",
+}
+
+
+def _configure_sqlite(
+    engine: AsyncEngine,
+    *,
+    file_database: bool,
+    busy_timeout: float,
+    transaction_mode: SQLiteTransactionMode,
+) -> None:
+    """Turn on FK enforcement, wait for locks, and let SQLAlchemy, not the driver, emit BEGIN.
 
     The stdlib driver's own transaction handling breaks SAVEPOINT and ``PRAGMA defer_foreign_keys``;
-    SQLAlchemy's documented recipe hands BEGIN to the ``begin`` event instead.
+    SQLAlchemy's documented recipe hands BEGIN to the ``begin`` event instead. That BEGIN takes
+    the write lock up front by default: a deferred transaction that read and then writes while
+    another connection holds the write lock gets SQLITE_BUSY at once (its snapshot is stale, so
+    waiting cannot help), and the busy timeout only works for locks taken at BEGIN.
     """
+    begin = _BEGIN.get(transaction_mode)
+    if begin is None:
+        msg = (
+            f"sqlite_transaction_mode must be one of {', '.join(_BEGIN)}, got {transaction_mode!r}"
+        )
+        raise ConfigurationError(msg)
+    if busy_timeout < 0:
+        msg = f"sqlite_busy_timeout must be 0 or more seconds, got {busy_timeout!r}"
+        raise ConfigurationError(msg)
+    timeout_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
         if file_database:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql(begin)

@@ -56,9 +56,13 @@ def normalise_url(url: str | URL) -> URL:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         msg = f"Cannot parse database URL {mask_url(str(url))!r}: write it as scheme://user:password@host:port/name"
         raise ConfigurationError(msg) from exc
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        # Checked here: the drivers raise OverflowError from deep inside connect().
+        msg = f"Port {parsed.port} in database URL {mask_url(parsed)} is not a port: use 1-65535"
+        raise ConfigurationError(msg)
     backend, _, driver = parsed.drivername.partition("+")
     backend = _BACKEND_ALIASES.get(backend, backend)
     drivers = _ASYNC_DRIVERS.get(backend)

@@ -7,6 +7,7 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
     ├── ConfigurationError (ValueError)
     │   └── MissingDriverError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
+    ├── DatabaseBusyError (TimeoutError)
     └── ModelDiscoveryError (ImportError)
 
 Messages are one line: what is wrong and what to do. URLs in messages are always masked.
@@ -17,6 +18,7 @@ from __future__ import annotations
 __all__ = [
     "BatteriesError",
     "ConfigurationError",
+    "DatabaseBusyError",
     "DatabaseUnreachableError",
     "MissingDriverError",
     "ModelDiscoveryError",
@@ -59,6 +61,23 @@ class DatabaseUnreachableError(BatteriesError, ConnectionError):
         self.url = url
         self.host = host
         self.port = port
+
+
+class DatabaseBusyError(BatteriesError, TimeoutError):
+    """A SQLite transaction could not take the file's lock within the busy timeout.
+
+    Another connection (in this process or another) held SQLite's write lock longer than
+    ``sqlite_busy_timeout``: raise the timeout, or shorten the transactions that hold it.
+
+    Attributes:
+        url: The database URL with its password masked.
+        timeout: The busy timeout that ran out, in seconds.
+    """
+
+    def __init__(self, message: str, *, url: str, timeout: float) -> None:
+        super().__init__(message)
+        self.url = url
+        self.timeout = timeout
 
 
 class ModelDiscoveryError(BatteriesError, ImportError):

@@ -8,6 +8,8 @@ from ``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import (
@@ -19,10 +21,16 @@ from pydantic_settings import (
 
 from batteries_models.exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings"]
+__all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings", "SQLiteTransactionMode"]
 
 DEFAULT_DATABASE = "default"
 """Name of the database used when no name is given."""
+
+SQLiteTransactionMode = Literal["deferred", "immediate", "exclusive"]
+"""How a SQLite transaction takes its lock: ``BEGIN DEFERRED``, ``IMMEDIATE`` or ``EXCLUSIVE``."""
+
+_BUSY = "SQLite: seconds to wait for another connection's lock."
+_MODE = "SQLite: 'immediate' takes the write lock at BEGIN; 'deferred' on the first write."
 
 
 class DatabaseSettings(PydanticModel):
@@ -39,6 +47,8 @@ class DatabaseSettings(PydanticModel):
         default=None, description="Recycle connections after N seconds."
     )
     pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
+    sqlite_busy_timeout: float = Field(default=5.0, ge=0, description=_BUSY)
+    sqlite_transaction_mode: SQLiteTransactionMode = Field(default="immediate", description=_MODE)
 
 
 class BatteriesSettings(BaseSettings):
@@ -73,6 +83,8 @@ class BatteriesSettings(BaseSettings):
     pool_timeout: float | None = None
     pool_recycle: int | None = None
     pool_pre_ping: bool = False
+    sqlite_busy_timeout: float = Field(default=5.0, ge=0, description=_BUSY)
+    sqlite_transaction_mode: SQLiteTransactionMode = Field(default="immediate", description=_MODE)
     databases: dict[str, DatabaseSettings] = Field(
         default_factory=dict, description="Named databases, by name."
     )
@@ -125,6 +137,8 @@ class BatteriesSettings(BaseSettings):
                 pool_timeout=self.pool_timeout,
                 pool_recycle=self.pool_recycle,
                 pool_pre_ping=self.pool_pre_ping,
+                sqlite_busy_timeout=self.sqlite_busy_timeout,
+                sqlite_transaction_mode=self.sqlite_transaction_mode,
             )
         if name == DEFAULT_DATABASE:
             msg = (
