@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import io
 import json
+import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Uuid,
     event,
     func,
     insert,
@@ -389,3 +391,34 @@ async def test_loading_runs_a_few_statements_per_batch_not_per_row(
     assert report.inserted == 2505
     # 3 batches of the self-referencing table: inserts, lookups and the parent UPDATEs
     assert len(statements) < 40, statements[:50]
+
+
+async def test_a_function_default_gives_each_inserted_row_its_own_value(
+    database: Database, tmp_path: Path
+) -> None:
+    """``uuid4`` on a unique non-key column: once per record, not once per INSERT ... SELECT."""
+    metadata = MetaData()
+    ticket = Table(
+        "ticket",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("title", String(40), nullable=False),
+        Column("token", Uuid, unique=True, nullable=False, default=uuid.uuid4),
+        Column("note", String(40), nullable=False, default="new"),
+    )
+    await database.create_all(metadata)
+    kept = uuid.UUID("018f0000-0000-7000-8000-0000000000aa")
+    async with database.connect() as connection:
+        await connection.execute(insert(ticket).values(id=1, title="old", token=kept, note="kept"))
+    path = tmp_path / "tickets.json"
+    records = [{"table": "ticket", "pk": i, "fields": {"title": f"t{i}"}} for i in range(1, 6)]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    report = await load(database, path, models=metadata)
+    assert (report.inserted, report.updated) == (4, 1)
+    async with database.connect() as connection:
+        rows = (await connection.execute(select(ticket).order_by(ticket.c.id))).all()
+    assert [r.title for r in rows] == ["t1", "t2", "t3", "t4", "t5"]
+    assert rows[0].token == kept  # a merge leaves a stored row's unlisted columns alone
+    assert rows[0].note == "kept"
+    assert len({r.token for r in rows}) == 5
+    assert [r.note for r in rows[1:]] == ["new"] * 4  # a scalar default still applies

@@ -291,7 +291,8 @@ class Applier:
             if new_keys:
                 self._drawn[info.name] = self._drawn.get(info.name, 0) + rows
             given = [k for k, bit in zip(converter.data_keys, shape, strict=True) if bit == "1"]
-            keys = given if new_keys else [*pk_keys, *given]
+            made = [k for k in converter.defaults if k not in given]  # values made per record
+            keys = [*given, *made] if new_keys else [*pk_keys, *given, *made]
             group = [s.c[SHAPE] == shape, s.c[SAME] == 0, generated if new_keys else ~generated]
 
             upsert = self.mode == "merge" and existing > same and not new_keys

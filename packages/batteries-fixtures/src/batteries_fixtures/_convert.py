@@ -145,6 +145,11 @@ class Converter:
             self._specs[key] = spec
         new_key = _python_default(info)
         self._new_key = new_key
+        # Python functions as defaults (uuid4, now): called here, once per record, because
+        # INSERT ... SELECT would call them once per statement and give every row one value.
+        self.defaults = {
+            c.key: function for c in info.table.columns if (function := _row_default(c, pk_set))
+        }
         columns += [
             Column(FILE, Integer),
             Column(RECORD, BigInteger),
@@ -277,6 +282,9 @@ class Converter:
             row[NATURAL_TEXT] = json.dumps(written, sort_keys=True, default=str)
             if self._new_key is not None:
                 row[NEW_KEY] = self._new_key()
+        for key, function in self.defaults.items():
+            if key not in record.fields:  # the shape keeps "0": a merge leaves stored rows alone
+                row[key] = function()
         row[FILE] = file_index
         row[RECORD] = record.index
         row[SHAPE] = shape.decode("ascii")
@@ -399,4 +407,20 @@ def _python_default(info: TableInfo) -> Callable[[], Any] | None:
     if default is None or not getattr(default, "is_callable", False):
         return None
     function = default.arg  # type: ignore[attr-defined]
+    return lambda: function(None)
+
+
+def _row_default(column: Column[Any], pk_keys: set[str]) -> Callable[[], Any] | None:
+    """A non-key column's Python function default that needs no statement context, or ``None``.
+
+    SQLAlchemy wraps a function of no arguments (``uuid4``) so that it takes a context; such a
+    wrapper keeps the function as ``__wrapped__``. A function that reads the context is left to
+    the statement: there is no statement here.
+    """
+    default = column.default
+    if column.key in pk_keys or default is None or not getattr(default, "is_callable", False):
+        return None
+    function = default.arg  # type: ignore[attr-defined]
+    if getattr(function, "__wrapped__", None) is None:
+        return None
     return lambda: function(None)
