@@ -30,6 +30,16 @@ class Backend:
         return self.name == "sqlite"
 
     @property
+    def enforces_numeric_precision(self) -> bool:
+        """NUMERIC(p, s) refuses a value with too many digits (SQLite stores it anyway)."""
+        return self.name == "postgresql"
+
+    @property
+    def has_concurrent_writers(self) -> bool:
+        """Two sessions can write at once (SQLite lets one writer in at a time)."""
+        return self.name == "postgresql"
+
+    @property
     def has_advisory_locks(self) -> bool:
         return self.name == "postgresql"
 

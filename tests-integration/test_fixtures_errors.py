@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+from backends import Backend
 from batteries_fixtures import (
     DuplicateRecordError,
     FixtureError,
@@ -89,6 +90,11 @@ CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
         FixtureFormatError,
         ["record 1", "truncated"],
     ),
+    "null pk": (
+        b'[{"table": "org", "pk": null, "fields": {"slug": "n", "name": "N"}}]',
+        FixtureValueError,
+        ["record 0", "table 'org'", "primary key cannot be null"],
+    ),
     "unique violation": (
         b'[{"table": "org", "pk": 9, "fields": {"slug": "acme", "name": "Copy"}}]',
         FixtureIntegrityError,
@@ -97,7 +103,7 @@ CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
     "check violation": (
         f'[{ORG}, {{"table": "team", "pk": 9, "fields": {{"name": ""}}}}]'.encode(),
         FixtureIntegrityError,
-        ["name_not_empty", "nothing was written"],
+        ["record 1: ", "name_not_empty", "nothing was written"],
     ),
     "utf-16": (
         f"[{ORG}]".encode("utf-16"),
@@ -137,9 +143,42 @@ async def test_bad_input_is_one_line_and_changes_nothing(
     assert "\n" not in message
     for fragment in fragments:
         assert fragment in message
-    if case != "check violation":  # a CHECK names no column: the record is not found
-        assert str(path) in message
+    assert str(path) in message
     assert await _snapshot(database, schema) == before
+
+
+async def test_a_value_the_database_refuses_names_its_record(
+    database: Database, backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    before = await _snapshot(database, schema)
+    path = tmp_path / "fixture.json"
+    too_wide = '{"table": "sample", "pk": 9, "fields": {"amount": "123456789.0001"}}'
+    path.write_text(f"[{ORG}, {too_wide}]", encoding="utf-8")
+    # Refused while converting, on every backend: SQLite would store it, PostgreSQL refuse it.
+    with pytest.raises(FixtureValueError) as info:
+        await load(database, path, models=schema.MODELS)
+    message = str(info.value)
+    assert f"{path} record 1: table 'sample'" in message
+    assert "the column holds at most 8" in message
+    assert (info.value.path, info.value.record) == (str(path), 1)
+    assert await _snapshot(database, schema) == before
+
+
+async def test_a_failed_load_leaves_nothing_behind_for_the_next_one(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    bad, good = tmp_path / "bad.json", tmp_path / "good.json"
+    bad.write_text(f"[{ORG}, {ORG}]", encoding="utf-8")
+    good.write_text(f"[{ORG}]", encoding="utf-8")
+    for _ in range(2):  # the pooled connection is reused: its staging tables must be gone
+        with pytest.raises(DuplicateRecordError):
+            await load(database, bad, models=schema.MODELS)
+    assert (await load(database, good, models=schema.MODELS)).inserted == 1
+    assert (await load(database, good, models=schema.MODELS)).unchanged == 1
 
 
 async def test_a_bom_is_tolerated(database: Database, schema: ModuleType, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import io
 import json
+import uuid
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Uuid,
     event,
     func,
     insert,
@@ -116,6 +118,59 @@ async def test_dry_run_reports_and_writes_nothing(
     assert report.inserted == dumped.rows
     assert report.summary().startswith(f"Would load {dumped.rows} rows")
     assert await _count(target, schema.Org.__table__) == 0
+
+
+async def test_a_dry_run_leaves_the_next_generated_key_alone(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    first = tmp_path / "first.json"
+    first.write_text(
+        json.dumps([{"table": "org", "pk": 2, "fields": {"slug": "b", "name": "B"}}]),
+        encoding="utf-8",
+    )
+    await load(database, first, models=schema.MODELS)  # the next key is now 3
+    dry = tmp_path / "dry.json"
+    records = [{"table": "org", "fields": {"slug": f"n{i}", "name": "N"}} for i in range(5)]
+    records.append({"table": "org", "pk": 100, "fields": {"slug": "far", "name": "Far"}})
+    dry.write_text(json.dumps(records), encoding="utf-8")
+    report = await load(database, dry, models=schema.MODELS, dry_run=True)
+    assert report.inserted == 6
+    async with database.connect() as connection:
+        await connection.execute(insert(schema.Org).values(slug="next", name="Next"))
+        new_id = (await connection.execute(select(func.max(schema.Org.id)))).scalar_one()
+    assert new_id == 3
+
+
+async def test_two_merges_of_overlapping_fixtures_started_together_both_succeed(
+    backend: Backend, schema: ModuleType, tmp_path: Path
+) -> None:
+    if not backend.has_concurrent_writers:
+        pytest.skip("SQLite runs one writer at a time")
+    setup = Database(backend.url)
+    await setup.create_all(schema.Base.metadata)
+    await setup.dispose()
+    paths = []
+    for name, slugs in (("a", range(0, 300)), ("b", range(150, 450))):
+        path = tmp_path / f"{name}.json"
+        records = [{"table": "org", "fields": {"slug": f"s{i}", "name": "x"}} for i in slugs]
+        path.write_text(json.dumps(records), encoding="utf-8")
+        paths.append(path)
+    databases = [Database(backend.url), Database(backend.url)]
+    try:
+        reports = await asyncio.gather(
+            *(
+                load(db, path, models=schema.MODELS)
+                for db, path in zip(databases, paths, strict=True)
+            )
+        )
+    finally:
+        for db in databases:
+            await db.dispose()
+    assert sorted(r.inserted for r in reports) == [150, 300]
+    check = Database(backend.url)
+    assert await _count(check, schema.Org.__table__) == 450
+    await check.dispose()
 
 
 async def _empty_copy(database: Database, schema: ModuleType) -> Database:
@@ -336,3 +391,34 @@ async def test_loading_runs_a_few_statements_per_batch_not_per_row(
     assert report.inserted == 2505
     # 3 batches of the self-referencing table: inserts, lookups and the parent UPDATEs
     assert len(statements) < 40, statements[:50]
+
+
+async def test_a_function_default_gives_each_inserted_row_its_own_value(
+    database: Database, tmp_path: Path
+) -> None:
+    """``uuid4`` on a unique non-key column: once per record, not once per INSERT ... SELECT."""
+    metadata = MetaData()
+    ticket = Table(
+        "ticket",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("title", String(40), nullable=False),
+        Column("token", Uuid, unique=True, nullable=False, default=uuid.uuid4),
+        Column("note", String(40), nullable=False, default="new"),
+    )
+    await database.create_all(metadata)
+    kept = uuid.UUID("018f0000-0000-7000-8000-0000000000aa")
+    async with database.connect() as connection:
+        await connection.execute(insert(ticket).values(id=1, title="old", token=kept, note="kept"))
+    path = tmp_path / "tickets.json"
+    records = [{"table": "ticket", "pk": i, "fields": {"title": f"t{i}"}} for i in range(1, 6)]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    report = await load(database, path, models=metadata)
+    assert (report.inserted, report.updated) == (4, 1)
+    async with database.connect() as connection:
+        rows = (await connection.execute(select(ticket).order_by(ticket.c.id))).all()
+    assert [r.title for r in rows] == ["t1", "t2", "t3", "t4", "t5"]
+    assert rows[0].token == kept  # a merge leaves a stored row's unlisted columns alone
+    assert rows[0].note == "kept"
+    assert len({r.token for r in rows}) == 5
+    assert [r.note for r in rows[1:]] == ["new"] * 4  # a scalar default still applies

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, select, tuple_
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from batteries_fixtures._records import NaturalRef, Row, TableRows, freeze
+from batteries_fixtures._convert import EXISTS, FILE, RECORD, SAME, SHAPE, Converter
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import FixtureConnectionError, FixtureIntegrityError
 from batteries_models import Database, mask_url
 
 __all__ = ["connection_lost", "first_line", "integrity_error", "locate_clash"]
 
-_CHUNK = 500
 _PG_KEY = re.compile(r"Key \((.+?)\)=\(")
 
 
@@ -85,40 +85,67 @@ def connection_lost(db: Database, table: str | None, *, committing: bool) -> Fix
 
 
 async def locate_clash(
-    db: Database, error: FixtureIntegrityError, rows: TableRows | None, exc: IntegrityError
+    connection: AsyncConnection,
+    error: FixtureIntegrityError,
+    converter: Converter,
+    files: list[str],
+    exc: IntegrityError,
 ) -> FixtureIntegrityError:
     """``error`` naming the record that broke a unique constraint, when one can be found.
 
-    The transaction is gone by now, so this looks at the fixture's rows and at what the
-    database held before the load: a value given twice in the fixture, or a value another
-    stored row (one with a different primary key) already has.
+    Runs in the load's transaction, after the failed statement was undone: the staging table
+    still holds every record. First a value two records of the fixture give, then a value a
+    row stored under another key already has.
     """
-    if rows is None or error.constraint is None:
+    info = converter.info
+    if error.constraint is None:
         return error
-    columns = _unique_columns(rows.info, error.constraint) or _driver_columns(rows.info, exc)
+    columns = _unique_columns(info, error.constraint) or _driver_columns(info, exc)
     if not columns:
         return error
-    clash = _clash_in_fixture(rows.rows, columns)
-    if clash is None:
-        try:
-            clash = await _clash_in_database(db, rows, columns)
-        except (SQLAlchemyError, OSError):  # the error we already have is worth more
-            return error
-    if clash is None:
+    s = converter.staging
+    written = [s.c[SAME] == 0]
+    for key in columns:
+        written.append(s.c[key].is_not(None))
+        if key in converter.data_keys:  # a stored row keeps the columns its record leaves out
+            position = converter.data_keys.index(key) + 1
+            written.append(or_(func.substr(s.c[SHAPE], position, 1) == "1", s.c[EXISTS] == 0))
+    values = [s.c[k] for k in columns]
+    order = (s.c[FILE], s.c[RECORD])
+    numbered = select(
+        s.c[FILE],
+        s.c[RECORD],
+        *values,
+        func.row_number().over(partition_by=values, order_by=order).label("n"),
+        func.first_value(s.c[FILE]).over(partition_by=values, order_by=order).label("f"),
+        func.first_value(s.c[RECORD]).over(partition_by=values, order_by=order).label("r"),
+    ).where(*written)
+    inner = numbered.subquery()
+    query = select(inner).where(inner.c.n == 2).order_by(inner.c[FILE], inner.c[RECORD]).limit(1)
+    found: Any = (await connection.execute(query)).first()
+    if found is not None:
+        also = f"as {files[found.f]} record {found.r} does"
+    else:
+        t = info.table
+        other_key = or_(*(t.c[k].is_distinct_from(s.c[k]) for k in converter.pk_keys))
+        taken = exists().where(*(t.c[k] == s.c[k] for k in columns), other_key)
+        query = select(s.c[FILE], s.c[RECORD], *values).where(*written, taken)
+        found = (await connection.execute(query.order_by(*order).limit(1))).first()
+        also = "as a row already stored under another key does"
+    if found is None:
         return error
-    row, other = clash
-    shown = ", ".join(f"{k}={row.values[k]!r}" for k in columns)
-    also = f"as {other} does" if other else "as a row already stored under another key does"
+    path, record = files[found[0]], found[1]
+    shown = ", ".join(f"{k}={v!r}" for k, v in zip(columns, found[2:], strict=False))
     msg = (
-        f"{row.where()}: table {rows.info.name!r} {shown} breaks unique constraint "
+        f"{path} record {record}: table {info.name!r} {shown} breaks unique constraint "
         f"{error.constraint!r} {also}; nothing was written"
     )
     return FixtureIntegrityError(
         mask_url(msg),
-        table=rows.info.name,
+        table=info.name,
         constraint=error.constraint,
-        path=row.path,
-        record=row.index,
+        path=path,
+        record=record,
         field=columns[0],
     )
 
@@ -149,56 +176,3 @@ def _driver_columns(info: TableInfo, exc: IntegrityError) -> list[str]:
         names = [n.strip().rsplit(".", 1)[-1] for n in rest.split(",")] if rest else []
     by_name = {c.name: c.key for c in info.table.columns}
     return [by_name[n] for n in names] if names and all(n in by_name for n in names) else []
-
-
-def _comparable(row: Row, columns: list[str]) -> tuple[Any, ...] | None:
-    """The row's values of ``columns``, or ``None`` when one is unknown or NULL (never clashes)."""
-    values = tuple(row.values.get(k) for k in columns)
-    if any(v is None or isinstance(v, NaturalRef) for v in values):
-        return None
-    if any(k not in row.values for k in columns):
-        return None
-    return values
-
-
-def _clash_in_fixture(rows: list[Row], columns: list[str]) -> tuple[Row, str] | None:
-    seen: dict[Any, Row] = {}
-    for row in rows:
-        values = _comparable(row, columns)
-        if values is None:
-            continue
-        key = freeze(list(values))
-        first = seen.get(key)
-        if first is not None:
-            return row, first.where()
-        seen[key] = row
-    return None
-
-
-async def _clash_in_database(
-    db: Database, rows: TableRows, columns: list[str]
-) -> tuple[Row, str] | None:
-    info = rows.info
-    table = info.table
-    pk_keys = [c.key for c in info.pk]
-    wanted: dict[tuple[Any, ...], Row] = {}
-    for row in rows.rows:
-        values = _comparable(row, columns)
-        if values is not None:
-            wanted.setdefault(values, row)
-    keys = list(wanted)
-    async with db.connect() as connection:
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            condition = tuple_(*(table.c[k] for k in columns)).in_(chunk)
-            selected = [*(table.c[k] for k in columns), *(table.c[k] for k in pk_keys)]
-            result = await connection.execute(select(*selected).where(condition))
-            for stored in result:
-                found = wanted.get(tuple(stored[: len(columns)]))
-                if found is None:
-                    continue
-                stored_pk = tuple(stored[len(columns) :])
-                own_pk = tuple(found.values.get(k) for k in pk_keys)
-                if not found.exists or own_pk != stored_pk:
-                    return found, ""
-    return None

@@ -1,29 +1,30 @@
-"""Load fixtures: read and validate everything, then write in batches in one transaction."""
+"""Load fixtures in one transaction: stage every record, check with SQL, then write set-wise.
+
+file -> format reader (records) -> converter per table (codecs per column) -> TEMP staging
+tables (``_stage``) -> checks, one SQL statement each (``_checks``) -> ``INSERT ... SELECT`` in
+foreign-key order (``_apply``) -> report. No stage holds a whole table in Python.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.schema import DropTable
 
-from batteries_fixtures._db_errors import (
-    connection_lost,
-    first_line,
-    integrity_error,
-    locate_clash,
-)
+from batteries_fixtures._apply import Applier, Mode
+from batteries_fixtures._convert import Converter
+from batteries_fixtures._db_errors import connection_lost, first_line, integrity_error
 from batteries_fixtures._graph import plan_load
-from batteries_fixtures._natural_keys import refuse_raw_references, refuse_rows_given_twice
-from batteries_fixtures._records import read_all
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, expand_sources, open_source
+from batteries_fixtures._stage import stage
 from batteries_fixtures._target import Progress, open_database
-from batteries_fixtures._writer import Mode, Writer
 from batteries_fixtures.exceptions import FixtureError
 from batteries_models import Database, mask_url
 
@@ -42,10 +43,12 @@ async def load(
 ) -> LoadReport:
     """Load fixture files into ``database`` in one transaction.
 
-    Every record is read, converted and checked before the first write; tables are written
-    parents first in batches (one statement per batch); foreign-key cycles are broken at a
-    nullable foreign key (insert NULL, then one batched UPDATE) or deferred where the database
-    allows; on PostgreSQL, sequences are moved past the loaded keys. Any error rolls back
+    Records are streamed into TEMP staging tables (memory does not grow with the files), then
+    checked with one SQL statement per question (duplicates, natural keys, dangling foreign
+    keys, append conflicts), then each table is written parents first with one
+    ``INSERT ... SELECT``; foreign-key cycles are broken at a nullable foreign key (insert NULL,
+    then one ``UPDATE ... FROM``) or deferred where the database allows; on PostgreSQL,
+    sequences are moved past the loaded keys when the load commits. Any error rolls back
     everything.
 
     Args:
@@ -87,48 +90,85 @@ async def load(
     async with open_database(database) as db:
         async with db.connect() as probe:
             schema = await load_schema(probe, models)
-        # Parsing is CPU and file work: a thread keeps the caller's event loop responsive.
-        rows = await asyncio.to_thread(
-            read_all, items, schema, ignore_unknown=ignore_unknown, report=report
-        )
-        refuse_raw_references(rows)
-        refuse_rows_given_twice(rows)
-        plan = plan_load(
-            list(rows), schema.edges(list(rows)), can_defer_all=schema.dialect.name == "sqlite"
-        )
-        for name in plan.order:
-            report.tables[name] = TableCounts()
-        writer = Writer(schema, rows, plan, mode=mode, report=report, progress=progress)
-        await _write(db, writer, schema, dry_run=dry_run)
+        await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
 
 
-async def _write(db: Database, writer: Writer, schema: Schema, *, dry_run: bool) -> None:
-    """Run ``writer`` in one transaction; turn what the database says into one-line errors."""
+async def _run(
+    db: Database,
+    items: list[Source],
+    schema: Schema,
+    report: LoadReport,
+    mode: Mode,
+    progress: Progress | None,
+    dry_run: bool,
+    ignore_unknown: bool,
+) -> None:
+    """Stage, check and write in one transaction; turn what the database says into one line."""
+    applier: Applier | None = None
     committing = False
     try:
         async with db.connect() as connection:
-            await writer.run(connection)
+            if schema.dialect.name == "sqlite":
+                await _lock_database(connection)
+            converters = await stage(
+                connection, items, schema, ignore_unknown=ignore_unknown, report=report
+            )
+            names = list(converters)
+            plan = plan_load(
+                names, schema.edges(names), can_defer_all=schema.dialect.name == "sqlite"
+            )
+            for name in plan.order:
+                report.tables[name] = TableCounts()
+            applier = Applier(schema, converters, plan, mode=mode, report=report, progress=progress)
+            sequences = await applier.save_sequences(connection) if dry_run else []
+            await applier.run(connection)
             if dry_run:
-                await writer.check_deferred(connection)
+                await applier.check_deferred(connection)
+                await applier.restore_sequences(connection, sequences)
                 raise _DryRun
-            await writer.finish(connection)
+            await applier.finish(connection)
+            await _drop(connection, converters.values())
             committing = True  # the block's exit commits
     except _DryRun:
         pass
+    except FixtureError:  # already one line (a FixtureFileError is an OSError, too)
+        raise
     except IntegrityError as exc:
-        error = integrity_error(exc, writer.current, schema)
-        rows = writer.rows.get(writer.current) if writer.current else None
-        raise await locate_clash(db, error, rows, exc) from exc
+        current = applier.current if applier is not None else None
+        raise integrity_error(exc, current, schema) from exc
     except DBAPIError as exc:
+        current = applier.current if applier is not None else None
         if exc.connection_invalidated or isinstance(exc.orig, OSError):
-            raise connection_lost(db, writer.current, committing=committing) from exc
-        where = f" while writing table {writer.current!r}" if writer.current else ""
+            raise connection_lost(db, current, committing=committing) from exc
+        where = f" while writing table {current!r}" if current else ""
         msg = f"The database refused the fixture{where}: {first_line(exc)}; nothing was written"
-        raise FixtureError(mask_url(msg), table=writer.current) from exc
+        raise FixtureError(mask_url(msg), table=current) from exc
     except OSError as exc:  # a driver that lets the socket's error through unwrapped
-        raise connection_lost(db, writer.current, committing=committing) from exc
+        current = applier.current if applier is not None else None
+        raise connection_lost(db, current, committing=committing) from exc
+
+
+async def _lock_database(connection: AsyncConnection) -> None:
+    """Take SQLite's write lock before the first read, waiting (busy timeout) for it.
+
+    A deferred ``BEGIN`` reads, then upgrades to a write; when another connection wrote in
+    between, SQLite refuses the upgrade at once ("database is locked"), since waiting could not
+    help a snapshot that is already stale. ``BEGIN IMMEDIATE`` waits up to the busy timeout
+    instead, so concurrent loads take turns. Nothing ran in the transaction that
+    ``Database.connect`` began, so ending it loses nothing. Staging goes to TEMP tables, which
+    need no lock of the database file, but the checks after it read the tables: the lock comes
+    first.
+    """
+    await connection.exec_driver_sql("COMMIT")
+    await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def _drop(connection: AsyncConnection, converters: Iterable[Converter]) -> None:
+    """Drop the staging tables: SQLite keeps TEMP tables for the life of the connection."""
+    for converter in converters:
+        await connection.execute(DropTable(converter.staging))
 
 
 class _DryRun(Exception):

@@ -5,7 +5,8 @@ every reference to the primary key of a natural-key table is written as that row
 whether the referencing column is in a primary key or not, or the dump refuses naming the
 foreign key. A raw key would load "successfully" into whatever row holds that key in the target
 database. The same holds for a load: a raw key to rows the fixture gives by natural key only
-names rows whose keys the target database has not assigned yet, so it is refused.
+names rows whose keys the target database has not assigned yet, so it is refused (``_checks``
+refuses it in SQL on the staging tables).
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from typing import Any
 from sqlalchemy import ForeignKeyConstraint, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from batteries_fixtures._convert import freeze
 from batteries_fixtures._graph import Edge, plan_load, sort_tables, strongly_connected
-from batteries_fixtures._records import NaturalRef, Row, TableRows, freeze
 from batteries_fixtures._schema import Schema, TableInfo
-from batteries_fixtures.exceptions import (
-    DuplicateRecordError,
-    FixtureSchemaError,
-    UnresolvedReferenceError,
-)
+from batteries_fixtures.exceptions import FixtureSchemaError, UnresolvedReferenceError
 
-__all__ = ["NaturalKeys", "refuse_raw_references", "refuse_rows_given_twice"]
+__all__ = ["NaturalKeys"]
 
 
 class NaturalKeys:
@@ -265,80 +262,3 @@ def _refuse(info: TableInfo, target: TableInfo, fk: ForeignKeyConstraint) -> Non
         f"or leave table {info.name!r} out"
     )
     raise FixtureSchemaError(msg, table=info.name, field=columns)
-
-
-def refuse_raw_references(tables: dict[str, TableRows]) -> None:
-    """Refuse a raw key to a table whose rows this load gives by natural key only.
-
-    Those rows get their keys from the target database, so a raw key in the fixture names
-    whatever row happens to hold it there (a dump made before natural keys covered every
-    reference looks like this). A raw key equal to one the fixture gives that table is fine.
-
-    Raises:
-        UnresolvedReferenceError: Naming the record, table, field and referenced table.
-    """
-    given: dict[str, set[Any]] = {}
-    for name, bucket in tables.items():
-        if any(not row.has_pk for row in bucket.rows):
-            pk_key = bucket.info.pk_keys[0]
-            given[name] = {
-                row.values[pk_key]
-                for row in bucket.rows
-                if row.has_pk and not isinstance(row.values.get(pk_key), NaturalRef)
-            }
-    if not given:
-        return
-    for bucket in tables.values():
-        info = bucket.info
-        refs = [(k, t) for k, t in sorted(info.references.items()) if t in given]
-        for row in bucket.rows if refs else ():
-            for key, target in refs:
-                value = row.values.get(key)
-                if value is None or isinstance(value, NaturalRef) or value in given[target]:
-                    continue
-                msg = (
-                    f"{row.where()}: table {info.name!r} field {key!r} = {value!r} is a raw key "
-                    f"of table {target!r}, whose rows this load gives by natural key only: write "
-                    f"it as {target!r}'s natural key (a list), or give those rows their keys"
-                )
-                raise UnresolvedReferenceError(
-                    msg, path=row.path, record=row.index, table=info.name, field=key
-                )
-
-
-def refuse_rows_given_twice(tables: dict[str, TableRows]) -> None:
-    """Refuse a row given by natural key only when another record gives that natural key a pk.
-
-    Rows without pk are looked up before their table is written, so the record with a pk would
-    be inserted and the one without inserted again: two rows where the fixture meant one.
-
-    Raises:
-        DuplicateRecordError: Naming both records and the natural key.
-    """
-    for bucket in tables.values():
-        info = bucket.info
-        natural = info.natural_key
-        if natural is None or all(row.has_pk for row in bucket.rows):
-            continue
-        with_pk: dict[Hashable, Row] = {}
-        for row in bucket.rows:
-            if row.has_pk:
-                with_pk.setdefault(_natural_of(row, natural), row)
-        for row in bucket.rows:
-            first = None if row.has_pk else with_pk.get(_natural_of(row, natural))
-            if first is not None:
-                shown = [_shown(row.values.get(k)) for k in natural]
-                msg = (
-                    f"{row.where()}: table {info.name!r} natural key {shown!r} is given without "
-                    f"'pk', and with one in {first.where()}: remove one of them"
-                )
-                raise DuplicateRecordError(msg, path=row.path, record=row.index, table=info.name)
-
-
-def _natural_of(row: Row, natural: tuple[str, ...]) -> Hashable:
-    parts = [row.values.get(k) for k in natural]
-    return tuple((p.table, p.frozen) if isinstance(p, NaturalRef) else freeze(p) for p in parts)
-
-
-def _shown(value: Any) -> Any:
-    return value.raw if isinstance(value, NaturalRef) else value
