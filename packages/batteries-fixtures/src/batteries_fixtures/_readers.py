@@ -30,7 +30,8 @@ _TRIM_AT = 1 << 16
 _FAST_SPAN = 1 << 16
 # orjson reads integers outside [-2**63, 2**64) as floats: a float this large may have been one.
 _INT_EDGE = 2.0**63
-_SCALARS = frozenset({str, int, bool, type(None)})  # values orjson reads as the stdlib does
+# Values orjson reads as the stdlib does (MISSING: a record without "pk").
+_SCALARS = frozenset({str, int, bool, type(None), object})
 _RECORD_KEYS = frozenset({"table", "pk", "fields"})
 _NO_FIELDS: dict[str, Any] = {}
 # A \\uD800-\\uDFFF escape: the only way a lone surrogate (text no database stores) gets in.
@@ -337,10 +338,10 @@ def _line_records(
             follows = body.endswith(",")
             if follows:
                 body = body[:-1].rstrip(_WHITESPACE)
-            value = _fast_object(body) if body.startswith("{") else None
-            if value is None:
+            record = _fast_record(body, path, index, line) if body.startswith("{") else None
+            if record is None:
                 return pos, index, True
-            yield _check_record(value, path, index, line)
+            yield record
             index += 1
             line += 1
             if not follows:
@@ -352,22 +353,39 @@ def _line_records(
             pos = 0
 
 
-def _fast_object(text: str) -> dict[str, Any] | None:
-    """``text`` parsed by orjson when it is an object the stdlib reads the same, else None."""
+def _fast_record(text: str, path: str, index: int, line: int) -> RawRecord | None:
+    """``text`` read by orjson when it is a record the stdlib reads the same, else None.
+
+    None also for a malformed record: the stdlib path then says what is wrong with it.
+    """
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    if type(value) is not dict:
+    if type(value) is not dict or not value.keys() <= _RECORD_KEYS:
+        return None
+    table = value.get("table")
+    fields = value.get("fields", _NO_FIELDS)
+    pk = value.get("pk", MISSING)
+    if type(table) is not str or not table or type(fields) is not dict:
         return None
     # More than MAX_DEPTH levels take twice as many brackets: short texts need no count.
     if len(text) > 2 * MAX_DEPTH and text.count("[") + text.count("{") > MAX_DEPTH:
         return None
+    # Most records hold scalars only: one C-level pass over the fields then.
+    scalars = type(pk) in _SCALARS and _SCALARS.issuperset(map(type, fields.values()))
+    if not scalars and not _orjson_reads_as_stdlib([pk, fields]):
+        return None
+    return RawRecord(path, index, line, table, pk, {} if fields is _NO_FIELDS else fields)
+
+
+def _orjson_reads_as_stdlib(value: list[Any]) -> bool:
+    """Whether orjson's numbers in ``value`` are surely those the stdlib reads."""
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
         values = item.values() if type(item) is dict else item
-        if _SCALARS.issuperset(map(type, values)):  # most fields objects: one C-level pass
+        if _SCALARS.issuperset(map(type, values)):
             continue
         for inner in values:
             kind = type(inner)
@@ -375,10 +393,10 @@ def _fast_object(text: str) -> dict[str, Any] | None:
                 # 0.0 may be a number too small for a double (the stdlib path refuses it), and
                 # a float this large may be an integer beyond orjson's 64 bits.
                 if inner == 0.0 or not -_INT_EDGE < inner < _INT_EDGE:
-                    return None
+                    return False
             elif kind is dict or kind is list:
                 stack.append(inner)
-    return value
+    return True
 
 
 def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
@@ -401,10 +419,11 @@ def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
             line_number += 1
             if not text.strip():
                 continue
-            value = _fast_object(text)
-            if value is None:
+            record = _fast_record(text, path, index, line_number)
+            if record is None:
                 value = _stdlib_line(text, path, index, line_number)
-            yield _check_record(value, path, index, line_number)
+                record = _check_record(value, path, index, line_number)
+            yield record
             index += 1
         if done:
             return
