@@ -278,7 +278,7 @@ def _stdlib_record(
             value, end = _DECODER.raw_decode(reader.buffer, pos)
             break
         except json.JSONDecodeError as exc:
-            if reader.more():
+            if _read_on(reader, pos):
                 continue
             bad_line, bad_column = reader.position(exc.pos)
             if exc.pos >= len(reader.buffer.rstrip()) or exc.msg.startswith("Unterminated"):
@@ -295,7 +295,7 @@ def _stdlib_record(
                 msg, path=path, record=index, line=bad_line, column=bad_column
             ) from exc
         except (ValueError, RecursionError) as exc:
-            if reader.more():  # a number cut at the end of the buffer: read on
+            if _read_on(reader, pos):  # a number cut at the end of the buffer: read on
                 continue
             raise _unreadable(exc, path, index, line) from exc
     if reader.buffer.count("[", pos, end) + reader.buffer.count("{", pos, end) > MAX_DEPTH:
@@ -303,6 +303,19 @@ def _stdlib_record(
     if _SURROGATE_ESCAPE.search(reader.buffer, pos, end):
         _check_text(value, path, index, line)
     return value, end
+
+
+def _read_on(reader: _TextReader, pos: int) -> bool:
+    """Read as much again as the record from ``pos`` so far (a chunk at least); False at the end.
+
+    Each attempt parses the record from its start: growing the text geometrically keeps a huge
+    record's attempts linear in its size in all (a chunk per attempt made them quadratic).
+    """
+    want = len(reader.buffer) + max(len(reader.buffer) - pos, 1)
+    read = False
+    while len(reader.buffer) < want and reader.more():
+        read = True
+    return read
 
 
 def _skip(reader: _TextReader, pos: int) -> int:
