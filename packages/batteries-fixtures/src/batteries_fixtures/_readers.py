@@ -415,19 +415,25 @@ def _orjson_reads_as_stdlib(value: list[Any]) -> bool:
 def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
     line_number = 0
     index = 0
-    scanned = 0  # the buffer before this holds no newline
+    pos = 0  # where the next line starts in the buffer
+    scanned = 0  # the buffer from pos to here holds no newline
     while True:
-        done = not reader.more()
+        # The whole lines of a window of the buffer at a time: few lines are held at once.
         buffer = reader.buffer
-        if done:  # the buffer holds the last lines, the very last without a newline
-            lines, reader.buffer = buffer.split("\n"), ""
+        end = buffer.rfind("\n", scanned, pos + _FAST_SPAN)
+        if end < 0 and len(buffer) > pos + _FAST_SPAN:  # a line longer than the window
+            end = buffer.find("\n", max(scanned, pos + _FAST_SPAN))
+        done = False
+        if end >= 0:
+            lines = buffer[pos:end].split("\n")
+            pos = scanned = end + 1
         else:
-            last = buffer.rfind("\n", scanned)
-            if last < 0:
-                scanned = len(buffer)
+            reader.buffer = buffer[pos:]
+            pos, scanned = 0, len(reader.buffer)
+            if reader.more():
                 continue
-            lines, reader.buffer = buffer[:last].split("\n"), buffer[last + 1 :]
-            scanned = len(reader.buffer)
+            lines, reader.buffer, done = [reader.buffer], "", True  # the last, unterminated
+        del buffer
         for text in lines:
             line_number += 1
             if not text.strip():
