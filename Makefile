@@ -87,13 +87,37 @@ test: lint typecheck contracts api docs ## Every check and every test (the one C
 	$(UV) run pytest packages tests-integration
 	$(MAKE) --no-print-directory isolated smoke
 
+# `make stress`: the whole suite STRESS_RUNS times in a row on a busy machine: two xdist workers,
+# random order (a new seed per run, printed), and STRESS_HOGS processes spinning on the CPU for
+# at most STRESS_TIMEOUT seconds. It stops at the first failing run; re-run that order with
+# `uv run pytest packages tests-integration -p randomly --randomly-seed=SEED`.
+STRESS_RUNS ?= 5
+STRESS_HOGS ?= 2
+STRESS_TIMEOUT ?= 3600
+STRESS_SEED ?= $(shell date +%s)
+
+.PHONY: stress
+stress: install ## The whole suite 5 times in a row: xdist -n 2, random order, CPU hogs
+	@hogs=""; \
+	for _ in $$(seq $(STRESS_HOGS)); do \
+	  timeout $(STRESS_TIMEOUT) $(PYTHON) -c 'while True: pass' & hogs="$$hogs $$!"; \
+	done; \
+	trap 'kill $$hogs 2>/dev/null || true' EXIT; \
+	for run in $$(seq $(STRESS_RUNS)); do \
+	  seed=$$(( $(STRESS_SEED) + run )); \
+	  echo "== stress run $$run/$(STRESS_RUNS): -n 2 --randomly-seed=$$seed, $(STRESS_HOGS) CPU hogs"; \
+	  $(UV) run pytest packages tests-integration -q -p no:cacheprovider -n 2 \
+	    -p randomly --randomly-seed=$$seed || { echo "== run $$run failed (seed $$seed)"; exit 1; }; \
+	done; \
+	echo "== $(STRESS_RUNS) runs in a row passed"
+
 .PHONY: demo
 demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve, dump back
 	VENV=$(CURDIR)/.venv bash demo/run.sh
 
 .PHONY: bench
 bench: install ## Benchmarks (ratios against references of the same run); BENCH_ARGS=--quick for a smoke run
-	$(UV) run python bench/run.py $(BENCH_ARGS)
+	$(UV) run --group bench python bench/run.py $(BENCH_ARGS)
 
 .PHONY: docs
 docs: install ## Build the documentation with --strict

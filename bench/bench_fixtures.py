@@ -57,6 +57,7 @@ from sqlmodel import Field
 from batteries_fixtures import dump, load
 from batteries_models import BaseModel, Database, IntIDMixin
 from throwaway_postgres import asyncpg_connect, throwaway_database
+from words import WORDS
 
 
 class FxAuthor(BaseModel, IntIDMixin, table=True):
@@ -112,35 +113,6 @@ OPERATIONS = [
     "dump JSON",
     "dump JSONL",
     "memory",
-]
-
-WORDS = [
-    "river",
-    "stone",
-    "light",
-    "garden",
-    "winter",
-    "silver",
-    "shadow",
-    "north",
-    "paper",
-    "glass",
-    "empire",
-    "song",
-    "harbor",
-    "iron",
-    "orchard",
-    "lantern",
-    "velvet",
-    "quiet",
-    "storm",
-    "summer",
-    "marble",
-    "echo",
-    "ember",
-    "falcon",
-    "meadow",
-    "crimson",
 ]
 
 

@@ -47,3 +47,8 @@ class Backend:
     def can_terminate_connections(self) -> bool:
         """A server whose connections another session can end (pg_terminate_backend)."""
         return self.name == "postgresql"
+
+    @property
+    def exports_snapshots(self) -> bool:
+        """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
+        return self.name == "postgresql"

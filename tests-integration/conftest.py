@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -62,10 +63,34 @@ def postgres_url() -> Iterator[str]:
 
 async def _reset_postgres(url: str) -> None:
     db = Database(url)
-    async with db.connect() as connection:
-        await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await connection.exec_driver_sql("CREATE SCHEMA public")
-    await db.dispose()
+    try:
+        async with db.connect() as connection:
+            await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        await db.dispose()
+
+
+def _sqlite_workers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
+
+
+@pytest.fixture(autouse=True)
+def _no_sqlite_connection_outlives_its_test() -> Iterator[None]:
+    """Fail the test that leaves an aiosqlite connection open, not the one that runs next.
+
+    A connection still open when its event loop closes (an engine never disposed, a session
+    never closed) is stopped later, by the garbage collector or the pool, and its worker thread
+    then raises "Event loop is closed" in whichever test happens to be running.
+    """
+    before = _sqlite_workers()
+    yield
+    left = _sqlite_workers() - before
+    for worker in left:
+        worker.join(timeout=2)  # a closed connection's thread is on its way out
+    assert not [w for w in left if w.is_alive()], (
+        "an aiosqlite connection outlived this test: dispose every Database/engine it creates"
+    )
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -124,10 +125,12 @@ async def test_registry_serves_named_databases(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
     registry = DatabaseRegistry(BatteriesSettings())
-    analytics = registry.get("analytics")
-    assert registry["analytics"] is analytics
-    await analytics.ping()
-    await registry.dispose_all()
+    try:
+        analytics = registry.get("analytics")
+        assert registry["analytics"] is analytics
+        await analytics.ping()
+    finally:
+        await registry.dispose_all()  # in this loop, even when an assertion fails
 
 
 async def test_unreachable_postgres_is_one_line_with_the_password_masked() -> None:
@@ -189,11 +192,53 @@ async def test_a_sqlite_lock_held_past_the_busy_timeout_is_busy_not_unreachable(
     await waiter.dispose()
 
 
-# aiosqlite stops the worker thread of a failed connect without awaiting it; when the test's
-# loop closes first, that thread raises "Event loop is closed" (an upstream bug, not ours).
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_a_connection_can_begin_deferred_so_a_long_read_does_not_block_writers(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    reader = Database(url)
+    writer = Database(url, sqlite_busy_timeout=0.1)
+    async with writer.connect() as connection:
+        await connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        await connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    async with reader.engine.connect() as raw:
+        deferred = await raw.execution_options(sqlite_transaction_mode="deferred")
+        async with deferred.begin():
+            first = (await deferred.exec_driver_sql("SELECT count(*) FROM t")).scalar_one()
+            async with writer.connect() as connection:  # would wait 0.1 s and fail if IMMEDIATE
+                await connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+            again = (await deferred.exec_driver_sql("SELECT count(*) FROM t")).scalar_one()
+    assert (first, again) == (1, 1)  # one snapshot for the whole read transaction
+    async with reader.engine.connect() as raw:
+        wrong = await raw.execution_options(sqlite_transaction_mode="later")
+        with pytest.raises(ConfigurationError, match="sqlite_transaction_mode must be one of"):
+            await wrong.begin()
+    await reader.dispose()
+    await writer.dispose()
+
+
 async def test_unopenable_sqlite_file_says_what_to_check(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'app.db'}")
     with pytest.raises(DatabaseUnreachableError, match="folder exists and is writable"):
         await db.ping()
+    await db.dispose()
+
+
+def _aiosqlite_workers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")}
+
+
+async def test_a_failed_sqlite_open_leaves_no_worker_thread_to_call_a_closed_loop(
+    tmp_path: Path,
+) -> None:
+    # aiosqlite queues the stop of a failed open's worker thread without waiting for it; the
+    # thread then hands its result to the loop, and raises "Event loop is closed" in whatever
+    # test runs next when this loop has closed first (a busy machine). Database waits for it.
+    before = _aiosqlite_workers()
+    db = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'app.db'}")
+    for _ in range(3):
+        with pytest.raises(DatabaseUnreachableError):
+            async with db.session():
+                pass
+        assert _aiosqlite_workers() <= before
     await db.dispose()

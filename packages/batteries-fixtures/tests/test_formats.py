@@ -5,6 +5,8 @@ import json
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batteries_fixtures import FixtureFileError, FixtureFormatError
 from batteries_fixtures._formats import RecordWriter, format_from_name, read_records
@@ -148,3 +150,69 @@ def test_the_depth_limit_does_not_depend_on_the_recursion_limit(fmt: str) -> Non
             read(f"[{record(501)}]" if fmt == "json" else record(501))
     finally:
         sys.setrecursionlimit(limit)
+
+
+TRICKY: list[object] = [
+    1e16,
+    0.1,
+    -0.0,
+    1e-7,
+    1.5e300,
+    float("nan"),
+    float("inf"),
+    2**63 - 1,
+    -(2**63),
+    2**200,
+    "é ü 漢字 🐍",
+    "\x00\x01\x1f\x7f\u2028\u2029\ufeff",
+    '"quoted" \\ back \n\r\t\b\f',
+    None,
+    True,
+    {"$json": [1, {"nested": "é", "n": None}]},
+    [],
+    {},
+]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+@pytest.mark.parametrize("indent", [None, 2])
+def test_writer_bytes_equal_json_dumps_on_tricky_values(fmt: str, indent: int | None) -> None:
+    records = [
+        {"table": "t", "pk": i, "fields": {"value": value, "é": [value]}}
+        for i, value in enumerate(TRICKY)
+    ]
+    if fmt == "jsonl":
+        expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        indent = None
+    else:
+        texts = [json.dumps(r, ensure_ascii=False, indent=indent) for r in records]
+        expected = "[\n" + ",\n".join(texts) + "\n]\n"
+    assert write(fmt, records, indent) == expected
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pk=st.one_of(st.integers(), st.text(), st.dictionaries(st.text(), _SCALARS, max_size=2)),
+    fields=st.dictionaries(st.text(), _VALUES, max_size=6),
+)
+def test_writer_bytes_equal_json_dumps_on_any_record(pk: object, fields: dict[str, object]) -> None:
+    record = {"table": "t", "pk": pk, "fields": fields}
+    assert write("jsonl", [record]) == json.dumps(record, ensure_ascii=False) + "\n"
+    natural = {"table": "t", "fields": fields}  # natural_primary: no pk key
+    assert write("jsonl", [natural]) == json.dumps(natural, ensure_ascii=False) + "\n"
+    odd = {"fields": fields, "table": "t"}  # any other shape goes to the stdlib encoder
+    assert write("jsonl", [odd]) == json.dumps(odd, ensure_ascii=False) + "\n"

@@ -41,6 +41,8 @@ def test_signatures_of_the_commands() -> None:
         "indent",
         "natural_foreign",
         "natural_primary",
+        "split",
+        "jobs",
         "models",
         "progress",
     ]

@@ -73,3 +73,15 @@ def test_unknown_named_database_lists_the_known_ones(monkeypatch: pytest.MonkeyP
         ConfigurationError, match=r"configured: default\).*BATTERIES_DATABASES__REPORTS__URL"
     ):
         BatteriesSettings().database("reports")
+
+
+def test_printing_the_settings_never_shows_a_password() -> None:
+    settings = BatteriesSettings(
+        database_url="postgresql://app:p@ss#w0rd@db/app",
+        databases={"analytics": {"url": "postgresql://app:s3cr%40tive@db/a"}},
+    )
+    for text in (repr(settings), str(settings), repr(settings.database("analytics"))):
+        assert "w0rd" not in text
+        assert "tive" not in text
+        assert "postgresql://app:***@db/" in text
+    assert settings.database().url == "postgresql://app:p@ss#w0rd@db/app"  # only the printing

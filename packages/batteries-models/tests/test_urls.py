@@ -50,7 +50,7 @@ def test_unknown_scheme_names_it() -> None:
 
 
 def test_unparseable_url() -> None:
-    with pytest.raises(ConfigurationError, match="Cannot parse database URL"):
+    with pytest.raises(ConfigurationError, match="Cannot parse the database URL"):
         normalise_url("not a url")
 
 

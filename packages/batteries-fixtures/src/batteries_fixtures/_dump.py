@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
 import time
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy import types as sqltypes
@@ -16,18 +15,19 @@ from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._codecs import resolve_type
+from batteries_fixtures._compression import strip_codec
 from batteries_fixtures._formats import Format, RecordWriter, format_from_name
 from batteries_fixtures._graph import sort_tables
 from batteries_fixtures._natural_keys import NaturalKeys
+from batteries_fixtures._outputs import Output, Parts, SplitOutput, open_output, output_name
 from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
+from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
 from batteries_models import Database
 
 __all__ = ["dump"]
-
-Output = str | os.PathLike[str] | IO[str] | None
 
 
 async def dump(
@@ -40,26 +40,36 @@ async def dump(
     indent: int | None = None,
     natural_foreign: bool = False,
     natural_primary: bool = False,
+    split: bool = False,
+    jobs: int = 1,
     models: Models = None,
     progress: Progress | None = None,
 ) -> DumpReport:
     """Dump tables of ``database`` to a JSON or JSONL fixture.
 
-    Rows are read in one snapshot transaction (REPEATABLE READ on PostgreSQL), tables in
-    foreign-key order (ties by name), rows by primary key, so the same data always gives the
-    same bytes.
+    Rows are read in one read-only snapshot transaction (REPEATABLE READ READ ONLY on
+    PostgreSQL), tables in foreign-key order (ties by name), rows by primary key, so the same
+    data always gives the same bytes.
 
     Args:
         database: A :class:`~batteries_models.Database` or a database URL.
         output: A path, ``"-"`` or ``None`` for stdout, or a text stream. A path is written
-            to a temporary file first and renamed, so a failed dump leaves no partial file.
+            to a temporary file first and renamed, so a failed dump leaves no partial file; a
+            path ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is compressed. With ``split``,
+            a folder.
         tables: Tables to dump (default: every table).
         exclude: Tables to leave out.
-        format: ``"json"`` or ``"jsonl"``; from the output's extension when not given.
+        format: ``"json"`` or ``"jsonl"``; from the output's extension when not given (the one
+            before a compression suffix: ``rows.jsonl.gz`` is JSONL), else JSON.
         indent: Indent JSON records by this many spaces (one record per line otherwise).
         natural_foreign: Write foreign keys to tables with a natural key as that natural key.
         natural_primary: Omit surrogate primary keys of tables with a natural key (implies
             ``natural_foreign``, or the rows pointing at them could not be loaded).
+        split: Write one file per table into the folder ``output``
+            (``<table>.json`` or ``<table>.jsonl``), all put in place when the dump succeeded.
+        jobs: Read this many tables at once on PostgreSQL, on connections sharing one
+            exported snapshot; the output is byte for byte that of ``jobs=1``. SQLite reads
+            on one connection.
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
         progress: Called as rows are written, per table.
 
@@ -68,87 +78,82 @@ async def dump(
 
     Raises:
         FixtureSchemaError: An unknown table was named, or a model's table is missing.
+        FixtureFileError: The output cannot be written.
         DatabaseUnreachableError: The database cannot be reached (password masked).
     """
     started = time.perf_counter()
     natural_foreign = natural_foreign or natural_primary
-    name = _output_name(output)
-    fmt: Format = format or format_from_name(name if name != "-" else None)
+    name = output_name(output)
+    if split and (name == "-" or not isinstance(output, str | os.PathLike)):
+        msg = "split writes one file per table: give a folder as the output, not a stream"
+        raise FixtureFileError(msg, path=name)
+    fmt: Format = format or format_from_name(None if name == "-" or split else strip_codec(name))
     report = DumpReport(output=name, format=fmt)
     async with open_database(database) as db:
         await db.ping()
-        async with db.engine.connect() as raw:
-            connection = raw
-            if db.dialect_name == "postgresql":
-                connection = await raw.execution_options(isolation_level="REPEATABLE READ")
-            async with connection.begin():
-                schema = await load_schema(connection, models)
-                chosen = _select(schema, tables, exclude)
-                order = sort_tables(chosen, schema.edges(chosen))
-                keys = None
-                if natural_foreign:
-                    keys = NaturalKeys(schema, order, natural_primary=natural_primary)
-                    await keys.prepare(connection)
-                with _open_output(output) as stream:
+        async with open_snapshot(db, jobs) as snapshot:
+            connection = snapshot.connection
+            schema = await load_schema(connection, models)
+            chosen = _select(schema, tables, exclude)
+            order = sort_tables(chosen, schema.edges(chosen))
+            keys = None
+            if natural_foreign:
+                keys = NaturalKeys(schema, order, natural_primary=natural_primary)
+                await keys.prepare(connection)
+
+            async def write_table(
+                connection: AsyncConnection, table: str, writer: RecordWriter
+            ) -> int:
+                return await _dump_table(
+                    connection,
+                    schema,
+                    schema.tables[table],
+                    writer,
+                    keys=keys,
+                    natural_primary=natural_primary,
+                    progress=progress,
+                )
+
+            if split:
+                assert isinstance(output, str | os.PathLike)
+                with SplitOutput(Path(output), fmt) as files:
+
+                    async def one_file(connection: AsyncConnection, table: str) -> int:
+                        writer = RecordWriter(files.open(table), fmt, indent)
+                        count = await write_table(connection, table, writer)
+                        writer.close()
+                        return count
+
+                    report.tables = await snapshot.map(order, one_file)
+            elif len(snapshot.workers) > 1:
+                # Tables read in parallel go to temporary files (flat memory), joined in order:
+                # the same bytes as one connection writing them in turn.
+                parts = Parts()
+                try:
+
+                    async def one_part(connection: AsyncConnection, table: str) -> int:
+                        with parts.open(table) as stream:
+                            writer = RecordWriter(stream, fmt, indent, fragment=True)
+                            count = await write_table(connection, table, writer)
+                            writer.close()
+                            return count
+
+                    report.tables = await snapshot.map(order, one_part)
+                    with open_output(output) as stream:
+                        writer = RecordWriter(stream, fmt, indent)
+                        for table in order:
+                            writer.append(partial(parts.copy, table), report.tables[table])
+                        writer.close()
+                finally:
+                    parts.close()
+            else:
+                with open_output(output) as stream:
                     writer = RecordWriter(stream, fmt, indent)
                     for table in order:
-                        report.tables[table] = await _dump_table(
-                            connection,
-                            schema,
-                            schema.tables[table],
-                            writer,
-                            keys=keys,
-                            natural_primary=natural_primary,
-                            progress=progress,
-                        )
+                        report.tables[table] = await write_table(connection, table, writer)
                     writer.close()
     report.duration = time.perf_counter() - started
     return report
-
-
-def _output_name(output: Output) -> str:
-    if output is None or output == "-":
-        return "-"
-    if isinstance(output, str | os.PathLike):
-        return os.fspath(output)
-    return str(getattr(output, "name", "-"))
-
-
-class _open_output:
-    """A text stream for ``output``: stdout, the caller's stream, or an atomically renamed file."""
-
-    def __init__(self, output: Output) -> None:
-        self._output = output
-        self._temp: Path | None = None
-        self._target: Path | None = None
-        self._stream: IO[str] | None = None
-
-    def __enter__(self) -> IO[str]:
-        output = self._output
-        if output is None or output == "-":
-            return sys.stdout
-        if not isinstance(output, str | os.PathLike):
-            return output
-        self._target = Path(output)
-        try:
-            handle, temp = tempfile.mkstemp(
-                prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent
-            )
-        except OSError as exc:
-            msg = f"Cannot write {self._target}: {exc.strerror}; check that the folder is writable"
-            raise FixtureFileError(msg, path=str(self._target)) from exc
-        self._temp = Path(temp)
-        self._stream = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
-        return self._stream
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if self._stream is None or self._temp is None or self._target is None:
-            return
-        self._stream.close()
-        if exc_type is None:
-            self._temp.replace(self._target)
-        else:
-            self._temp.unlink(missing_ok=True)
 
 
 def _select(schema: Schema, tables: Sequence[str], exclude: Sequence[str]) -> list[str]:

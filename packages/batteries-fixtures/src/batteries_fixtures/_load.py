@@ -21,7 +21,7 @@ from batteries_fixtures._natural_keys import refuse_raw_references, refuse_rows_
 from batteries_fixtures._records import read_all
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, Schema, load_schema
-from batteries_fixtures._sources import Source, open_source
+from batteries_fixtures._sources import Source, expand_sources, open_source
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures._writer import Mode, Writer
 from batteries_fixtures.exceptions import FixtureError
@@ -50,7 +50,9 @@ async def load(
 
     Args:
         database: A :class:`~batteries_models.Database` or a database URL.
-        sources: A path, ``"-"`` for stdin, a binary stream, or a list of those.
+        sources: A path, ``"-"`` for stdin, a binary stream, or a list of those. A path ending
+            in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is decompressed; a folder stands for
+            its ``.json``/``.jsonl`` files, sorted by name.
         mode: ``"merge"`` (default) upserts by primary or natural key, so loading twice changes
             nothing; ``"append"`` inserts only and fails on an existing key; ``"truncate"``
             first deletes every row of the fixture's tables (and no other table).
@@ -73,6 +75,7 @@ async def load(
         items = [sources]  # type: ignore[list-item]
     else:
         items = list(sources)
+    items = expand_sources(items)  # a folder (dump --split) loads all its files, by name
     if mode not in ("merge", "append", "truncate"):
         msg = f"Unknown load mode {mode!r}: use 'merge', 'append' or 'truncate'"
         raise ValueError(msg)

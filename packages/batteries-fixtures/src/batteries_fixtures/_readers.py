@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import orjson
 
-from batteries_fixtures.exceptions import FixtureFileError, FixtureFormatError
+from batteries_fixtures.exceptions import FixtureError, FixtureFileError, FixtureFormatError
 
 __all__ = ["MAX_DEPTH", "MISSING", "RawRecord", "read_records"]
 
@@ -142,6 +142,8 @@ class _TextReader:
             return False
         try:
             data = self._stream.read(_CHUNK)
+        except FixtureError:  # a decompressor's own message already names the file
+            raise
         except (OSError, ValueError) as exc:  # ValueError: the stream was closed
             msg = f"{self._path}: cannot read the fixture: {exc}"
             raise FixtureFileError(msg, path=self._path) from exc

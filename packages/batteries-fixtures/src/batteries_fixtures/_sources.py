@@ -1,4 +1,4 @@
-"""Open what a load reads from: a path, ``"-"`` for stdin, or a binary stream."""
+"""Open what a load reads from: a path (maybe compressed, maybe a folder), stdin, or a stream."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from batteries_fixtures._compression import codec_for, decompressed_reader, strip_codec
 from batteries_fixtures.exceptions import FixtureFileError
 
-__all__ = ["Source", "open_source"]
+__all__ = ["Source", "expand_sources", "open_source"]
 
 Source = str | os.PathLike[str] | IO[bytes]
 """A fixture to load: a path, ``"-"`` for stdin, or a binary stream."""
@@ -19,7 +20,10 @@ Source = str | os.PathLike[str] | IO[bytes]
 
 @contextmanager
 def open_source(source: Source) -> Iterator[tuple[IO[bytes], str]]:
-    """Yield ``source`` as a binary stream and the name errors show; a file is closed after."""
+    """Yield ``source`` as a binary stream and the name errors show; a file is closed after.
+
+    A path ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is decompressed as it is read.
+    """
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         if name == "-":
@@ -35,7 +39,8 @@ def open_source(source: Source) -> Iterator[tuple[IO[bytes], str]]:
             msg = f"Cannot read fixture file {name}: {exc.strerror}"
             raise FixtureFileError(msg, path=name) from exc
         with handle:
-            yield handle, name
+            codec = codec_for(name)
+            yield (handle if codec is None else decompressed_reader(handle, codec, name)), name
         return
     yield source, str(getattr(source, "name", "<stream>"))
 
@@ -47,3 +52,41 @@ def _stdin() -> IO[bytes]:
         msg = "Cannot read the fixture from stdin (-): stdin is closed; pipe a fixture into it"
         raise FixtureFileError(msg, path="-")
     return stream.buffer
+
+
+_FIXTURE_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+def expand_sources(sources: list[Source]) -> list[Source]:
+    """``sources`` with each folder replaced by its fixture files, sorted by name.
+
+    A folder (e.g. one written by ``dump --split``) contributes every file whose name ends in
+    ``.json``, ``.jsonl`` or ``.ndjson``, compressed or not; hidden files are left out.
+
+    Raises:
+        FixtureFileError: A folder holds no fixture file.
+    """
+    expanded: list[Source] = []
+    for source in sources:
+        if not isinstance(source, str | os.PathLike) or not Path(source).is_dir():
+            expanded.append(source)
+            continue
+        folder = Path(source)
+        files = sorted(
+            (
+                path
+                for path in folder.iterdir()
+                if path.is_file()
+                and not path.name.startswith(".")
+                and strip_codec(path.name).lower().endswith(_FIXTURE_SUFFIXES)
+            ),
+            key=lambda path: path.name,
+        )
+        if not files:
+            msg = (
+                f"Fixture folder {os.fspath(source)} holds no .json, .jsonl or .ndjson file "
+                "(compressed or not): check the path"
+            )
+            raise FixtureFileError(msg, path=os.fspath(source))
+        expanded.extend(os.fspath(path) for path in files)
+    return expanded

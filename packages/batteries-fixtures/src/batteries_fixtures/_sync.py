@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.engine import URL
 
-from batteries_fixtures._dump import Output, dump
+from batteries_fixtures._dump import dump
 from batteries_fixtures._load import Source, load
+from batteries_fixtures._outputs import Output
 from batteries_fixtures._reports import DumpReport, LoadReport
 from batteries_models import Database
 

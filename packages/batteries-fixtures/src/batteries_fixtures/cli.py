@@ -65,7 +65,13 @@ def dump(
         list[str] | None, typer.Option("--exclude", "-e", help="Table to leave out (repeatable).")
     ] = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="File to write; '-' for stdout.")
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write ('.gz', '.bz2', '.xz', '.zst' compress); '-' for stdout; "
+            "a folder with --split.",
+        ),
     ] = "-",
     format: Annotated[
         FixtureFormat | None,
@@ -79,6 +85,19 @@ def dump(
         bool,
         typer.Option("--natural-primary", help="Omit surrogate keys of natural-key tables."),
     ] = False,
+    split: Annotated[
+        bool,
+        typer.Option("--split", help="Write one file per table into the --output folder."),
+    ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Tables read at once on PostgreSQL, sharing one snapshot (same output).",
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
@@ -101,6 +120,8 @@ def dump(
                 indent=indent,
                 natural_foreign=natural_foreign,
                 natural_primary=natural_primary,
+                split=split,
+                jobs=jobs,
                 models=model_path,
                 progress=progress,
             ),
@@ -114,7 +135,12 @@ def dump(
 
 @app.command()
 def load(
-    files: Annotated[list[str], typer.Argument(help="Fixture files; '-' reads stdin.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            help="Fixture files (maybe compressed) or folders of them; '-' reads stdin."
+        ),
+    ],
     append: Annotated[
         bool, typer.Option("--append", help="Insert only; an existing key is an error.")
     ] = False,
@@ -218,7 +244,7 @@ def _errors() -> Iterator[None]:
 
 
 def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
-    from batteries_models import BatteriesError, BatteriesSettings, Database
+    from batteries_models import BatteriesError, BatteriesSettings, Database, mask_url
 
     if url is not None and name is not None:
         _fail("--database-url and --database cannot be used together: choose one")
@@ -231,9 +257,9 @@ def _target(url: str | None, name: str | None, models: str | None) -> tuple[Data
                 settings.database(name or "default"), name=name or "default"
             )
     except BatteriesError as exc:
-        _fail(str(exc))
+        _fail(mask_url(str(exc)))
     except Exception as exc:
-        _fail(f"Cannot read the settings: {str(exc).splitlines()[0]}")
+        _fail(mask_url(f"Cannot read the settings: {str(exc).splitlines()[0]}"))
     return database, models if models is not None else settings.models
 
 

@@ -238,6 +238,7 @@ def _fail(message: str) -> NoReturn:
 @contextmanager
 def _errors(show_traceback: bool = False) -> Iterator[None]:
     """Every error as one red line on stderr, exit 1; ``--traceback`` prints the chain first."""
+    from batteries_models import mask_url
     from batteries_models.exceptions import BatteriesError
 
     try:
@@ -248,13 +249,13 @@ def _errors(show_traceback: bool = False) -> Iterator[None]:
         if show_traceback:
             import traceback
 
-            traceback.print_exception(exc, file=sys.stderr)
+            sys.stderr.write(mask_url("".join(traceback.format_exception(exc))))
         if isinstance(exc, BatteriesError):
-            _fail(str(exc))
+            _fail(mask_url(str(exc)))
         # Not translated (yet): still one line, not hundreds of lines of traceback.
         text = str(exc).strip()
         first = f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-        _fail(f"{first} (run again with --traceback for the details)")
+        _fail(mask_url(f"{first} (run again with --traceback for the details)"))
 
 
 @contextmanager

@@ -338,10 +338,9 @@ def _unreachable(target: MigrationTarget, exc: BaseException) -> DatabaseUnreach
     where = f"{host}:{port}" if host and port else host or url.database or "?"
     text = str(getattr(exc, "orig", None) or exc).strip()
     reason = text.splitlines()[0] if text else type(exc).__name__
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
     msg = (
         f"Cannot connect to database {target.database!r} at {where} ({mask_url(url)}): "
-        f"{mask_url(reason)}; check that the server is running and the URL is right"
+        f"{mask_url(reason, password=url.password)}; "
+        "check that the server is running and the URL is right"
     )
     return DatabaseUnreachableError(msg, url=mask_url(url), host=host, port=port)

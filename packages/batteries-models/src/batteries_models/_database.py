@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from batteries_models._aiosqlite import wait_for_failed_opens
 from batteries_models._base import BaseModel
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models.exceptions import (
@@ -100,6 +101,7 @@ class Database:
                 busy_timeout=sqlite_busy_timeout,
                 transaction_mode=sqlite_transaction_mode,
             )
+            wait_for_failed_opens(self.engine)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -213,8 +215,6 @@ class Database:
         cause = getattr(exc, "orig", None) or exc
         lines = str(cause).strip().splitlines()
         reason = lines[0] if lines else type(cause).__name__
-        if self.url.password:
-            reason = reason.replace(str(self.url.password), "***")
         hint = (
             "check that the file's folder exists and is writable"
             if self.dialect_name == "sqlite"
@@ -222,7 +222,7 @@ class Database:
         )
         msg = (
             f"Cannot connect to database {self.name!r} at {where} ({self.masked_url}): "
-            f"{mask_url(reason)}; {hint}"
+            f"{mask_url(reason, password=self.url.password)}; {hint}"
         )
         return DatabaseUnreachableError(msg, url=self.masked_url, host=host, port=port)
 
@@ -283,4 +283,13 @@ def _configure_sqlite(
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # A connection may ask for another mode: a long read (a dump) begins DEFERRED, so under
+        # WAL it holds a snapshot without taking the write lock that writers wait for.
+        mode = connection.get_execution_options().get("sqlite_transaction_mode")
+        if mode is None:
+            connection.exec_driver_sql(begin)
+        elif mode in _BEGIN:
+            connection.exec_driver_sql(_BEGIN[mode])
+        else:
+            msg = f"sqlite_transaction_mode must be one of {', '.join(_BEGIN)}, got {mode!r}"
+            raise ConfigurationError(msg)

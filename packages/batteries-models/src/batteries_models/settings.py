@@ -8,7 +8,7 @@ from ``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field
 from pydantic import BaseModel as PydanticModel
@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from batteries_models._urls import mask_url
 from batteries_models.exceptions import ConfigurationError
 
 __all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings", "SQLiteTransactionMode"]
@@ -49,6 +50,9 @@ class DatabaseSettings(PydanticModel):
     pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
     sqlite_busy_timeout: float = Field(default=5.0, ge=0, description=_BUSY)
     sqlite_transaction_mode: SQLiteTransactionMode = Field(default="immediate", description=_MODE)
+
+    def __repr_args__(self) -> Any:
+        return _masked(super().__repr_args__())
 
 
 class BatteriesSettings(BaseSettings):
@@ -91,6 +95,9 @@ class BatteriesSettings(BaseSettings):
     models: str | None = Field(default=None, description="Dotted path of the models module.")
     app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
     migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
+
+    def __repr_args__(self) -> Any:
+        return _masked(super().__repr_args__())
 
     @classmethod
     def settings_customise_sources(
@@ -152,3 +159,11 @@ class BatteriesSettings(BaseSettings):
                 f"set BATTERIES_DATABASES__{name.upper()}__URL"
             )
         raise ConfigurationError(msg)
+
+
+def _masked(args: Any) -> list[tuple[str | None, Any]]:
+    """Arguments of ``repr``/``str`` with URL passwords masked: settings get printed and logged."""
+    return [
+        (name, mask_url(value) if name in ("url", "database_url") and value else value)
+        for name, value in args
+    ]

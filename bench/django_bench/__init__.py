@@ -1,0 +1,1 @@
+"""Django models over the scale benchmark's tables (``managed = False``: SQLAlchemy made them)."""

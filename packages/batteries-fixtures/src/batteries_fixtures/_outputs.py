@@ -1,0 +1,174 @@
+"""Where a dump writes: stdout, a stream, a file (maybe compressed), or one file per table.
+
+Files are written under a temporary name and renamed only when the whole dump succeeded, so a
+failed dump leaves no partial file (and, for a folder, no mix of old and new files).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import IO
+from urllib.parse import quote
+
+from batteries_fixtures._compression import codec_for, compressed_writer
+from batteries_fixtures._formats import Format
+from batteries_fixtures.exceptions import FixtureFileError
+
+__all__ = ["Output", "Parts", "SplitOutput", "open_output", "output_name", "table_file_name"]
+
+Output = str | os.PathLike[str] | IO[str] | None
+"""Where a dump goes: a path, ``"-"`` or ``None`` for stdout, or a text stream."""
+
+
+def output_name(output: Output) -> str:
+    """The name of ``output`` as reports and errors show it (``"-"`` for stdout)."""
+    if output is None or output == "-":
+        return "-"
+    if isinstance(output, str | os.PathLike):
+        return os.fspath(output)
+    return str(getattr(output, "name", "-"))
+
+
+class _AtomicFile:
+    """A text stream into a temporary file next to ``target``, compressed by its extension."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        try:
+            handle, temp = tempfile.mkstemp(
+                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+            )
+        except OSError as exc:
+            msg = f"Cannot write {target}: {exc.strerror}; check that the folder is writable"
+            raise FixtureFileError(msg, path=str(target)) from exc
+        self.temp = Path(temp)
+        raw: IO[bytes] = os.fdopen(handle, "wb")
+        self._raw = raw
+        codec = codec_for(target.name)
+        try:
+            binary = raw if codec is None else compressed_writer(raw, codec, str(target))
+        except BaseException:
+            raw.close()
+            self.temp.unlink(missing_ok=True)
+            raise
+        self._binary = binary
+        self.stream: IO[str] = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
+
+    def close(self) -> None:
+        """Flush and close the stream (ending the compressed stream), keeping the temp file."""
+        if not self.stream.closed:
+            self.stream.flush()
+            self.stream.close()  # closes the compressor, which ends its stream
+        if not self._raw.closed:
+            self._raw.close()
+
+    def commit(self) -> None:
+        """Put the finished file in place."""
+        self.close()
+        self.temp.replace(self.target)
+
+    def discard(self) -> None:
+        """Remove the temporary file; the target is left as it was."""
+        try:
+            self.close()
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def open_output(output: Output) -> Iterator[IO[str]]:
+    """A text stream for ``output``: stdout, the caller's stream, or an atomically renamed file.
+
+    A file name ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is compressed while written.
+    """
+    if output is None or output == "-":
+        yield sys.stdout
+        return
+    if not isinstance(output, str | os.PathLike):
+        yield output
+        return
+    file = _AtomicFile(Path(output))
+    try:
+        yield file.stream
+    except BaseException:
+        file.discard()
+        raise
+    file.commit()
+
+
+def table_file_name(table: str, fmt: Format) -> str:
+    """The file of ``table`` in a split dump: safe on every file system, the same every time.
+
+    Letters, digits, ``_``, ``-`` and ``.`` stay (``audit.events`` -> ``audit.events.json``);
+    anything else is %-escaped, so two tables never share a file and the name reads back.
+    """
+    return f"{quote(table, safe='')}.{fmt}"
+
+
+class SplitOutput:
+    """One file per table in ``folder``, all put in place together when the dump succeeded."""
+
+    def __init__(self, folder: Path, fmt: Format) -> None:
+        self._folder = folder
+        self._format = fmt
+        self._files: list[_AtomicFile] = []
+
+    def __enter__(self) -> SplitOutput:
+        if self._folder.exists() and not self._folder.is_dir():
+            msg = f"--split writes one file per table: {self._folder} is a file, not a folder"
+            raise FixtureFileError(msg, path=str(self._folder))
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"Cannot create the folder {self._folder}: {exc.strerror}"
+            raise FixtureFileError(msg, path=str(self._folder)) from exc
+        return self
+
+    def open(self, table: str) -> IO[str]:
+        """A text stream for ``table``'s file."""
+        file = _AtomicFile(self._folder / table_file_name(table, self._format))
+        self._files.append(file)
+        return file.stream
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            with ExitStack() as stack:
+                for file in self._files:
+                    stack.callback(file.discard)
+            return
+        for file in self._files:
+            file.close()
+        for file in self._files:
+            file.commit()
+
+
+class Parts:
+    """Temporary files holding tables dumped in parallel, joined in table order afterwards."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="batteries-dump-")
+        self._paths: dict[str, Path] = {}
+
+    def open(self, table: str) -> IO[str]:
+        """A text stream for ``table``'s part (the caller closes it)."""
+        path = Path(self._folder.name) / f"{len(self._paths)}.part"
+        self._paths[table] = path
+        return path.open("w", encoding="utf-8", newline="\n")
+
+    def copy(self, table: str, stream: IO[str], skip: int = 0) -> None:
+        """Append ``table``'s part to ``stream``, leaving out its first ``skip`` characters."""
+        with self._paths[table].open(encoding="utf-8", newline="") as part:
+            if skip:
+                part.read(skip)
+            shutil.copyfileobj(part, stream, 1 << 20)
+
+    def close(self) -> None:
+        """Remove every part."""
+        self._folder.cleanup()
