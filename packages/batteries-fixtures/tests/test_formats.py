@@ -50,16 +50,16 @@ def test_json_has_one_record_per_line_and_an_empty_dump_is_a_list() -> None:
 
 
 def test_records_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 7)
-    monkeypatch.setattr("batteries_fixtures._formats._TRIM_AT", 10)
+    monkeypatch.setattr("batteries_fixtures._readers._CHUNK", 7)
+    monkeypatch.setattr("batteries_fixtures._readers._TRIM_AT", 10)
     many = RECORDS * 20
     assert read(write("json", many)) == many
     assert read(write("jsonl", many)) == many
 
 
 def test_positions_are_exact_after_the_buffer_is_trimmed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 5)
-    monkeypatch.setattr("batteries_fixtures._formats._TRIM_AT", 3)
+    monkeypatch.setattr("batteries_fixtures._readers._CHUNK", 5)
+    monkeypatch.setattr("batteries_fixtures._readers._TRIM_AT", 3)
     text = write("json", RECORDS).replace('"pk": 3,', '"pk": 3')
     with pytest.raises(FixtureFormatError) as info:
         read(text)
@@ -123,7 +123,7 @@ def test_values_python_reads_but_no_database_stores_are_refused(
     fmt: str, case: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small chunks: the value is cut across reads, and must still be judged whole.
-    monkeypatch.setattr("batteries_fixtures._formats._CHUNK", 97)
+    monkeypatch.setattr("batteries_fixtures._readers._CHUNK", 97)
     token, fragment = NOT_STORABLE[case]
     good = '{"table": "t", "pk": 1, "fields": {"x": 1e300, "y": "e123", "z": "\\ud83d\\ude00"}}'
     bad = '{"table": "t", "pk": 2, "fields": {"x": ' + token + "}}"
