@@ -9,11 +9,13 @@ reason, so a laptop without PostgreSQL can still run the SQLite half.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -110,3 +112,16 @@ async def database(backend: Backend) -> AsyncIterator[Database]:
     db = Database(backend.url)
     yield db
     await db.dispose()
+
+
+@pytest.fixture
+def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The fixtures test schema (``fixtures_schema.py``), with no database URL from the shell.
+
+    A test's own URL is the only one the code under test may see: ``DATABASE_URL`` in the
+    environment would otherwise be picked up by commands run without ``--database-url``.
+    """
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
+    return importlib.import_module("fixtures_schema")

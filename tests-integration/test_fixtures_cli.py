@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import json
 import sys
@@ -19,14 +18,6 @@ from batteries_models import Database, mask_url, normalise_url
 
 HERE = Path(__file__).parent
 runner = CliRunner()
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
-    return importlib.import_module("fixtures_schema")
 
 
 def _seeded(backend: Any, schema: ModuleType) -> str:

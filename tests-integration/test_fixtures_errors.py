@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 from pathlib import Path
 from types import ModuleType
@@ -111,12 +110,6 @@ CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
         ["UTF-16", "save it as UTF-8"],
     ),
 }
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    return importlib.import_module("fixtures_schema")
 
 
 async def _snapshot(database: Database, schema: ModuleType) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bz2
 import gzip
-import importlib
 import lzma
 import threading
 from pathlib import Path
@@ -31,14 +30,6 @@ DECOMPRESS = {
     "xz": lzma.decompress,
     "zst": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
 }
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
-    return importlib.import_module("fixtures_schema")
 
 
 async def _seeded(database: Database, schema: ModuleType) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import json
 import uuid
@@ -39,12 +38,6 @@ from batteries_models import BaseModel, Database, IntIDMixin, TimestampMixin
 
 HERE = Path(__file__).parent
 CYCLE_TABLES = ["category", "member", "member_category", "team"]
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    return importlib.import_module("fixtures_schema")
 
 
 async def _seeded(database: Database, schema: ModuleType) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 from datetime import UTC
 from decimal import Decimal
@@ -11,7 +10,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, select
@@ -63,12 +61,6 @@ def _rows(colors: Any) -> st.SearchStrategy[list[dict[str, Any]]]:
         }
     )
     return st.lists(row, min_size=1, max_size=4)
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    return importlib.import_module("fixtures_schema")
 
 
 def test_random_rows_round_trip_exactly(backend: Any, schema: ModuleType) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
@@ -16,12 +15,6 @@ from batteries_fixtures import dump, load
 from batteries_models import Database
 
 HERE = Path(__file__).parent
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    return importlib.import_module("fixtures_schema")
 
 
 async def _fresh(database: Database, schema: ModuleType) -> None:

@@ -7,7 +7,6 @@ one-line error naming the place, and the database is left exactly as it was (seq
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import json
 import os
@@ -37,14 +36,6 @@ from batteries_models import Database
 
 HERE = Path(__file__).parent
 runner = CliRunner()
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
-    return importlib.import_module("fixtures_schema")
 
 
 def _sample(fields: str) -> bytes:

@@ -3,7 +3,6 @@ failure at the very last record of a large load leaves the database as it was.""
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -87,12 +86,6 @@ def test_a_fixture_larger_than_the_memory_limit_loads(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [str(rows)]
-
-
-@pytest.fixture
-def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(HERE))
-    return importlib.import_module("fixtures_schema")
 
 
 async def _snapshot(database: Database, schema: ModuleType) -> str:
