@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from sqlalchemy.exc import DBAPIError
@@ -52,13 +53,18 @@ async def stage(
     converters: dict[str, Converter] = {}
     batches = _read(sources, schema, converters, ignore_unknown=ignore_unknown, report=report)
     created: set[str] = set()
+    loop = asyncio.get_running_loop()
+    # One reader thread of its own, not the loop's default executor: that one starts another
+    # thread whenever none is idle at the instant of a submit, so how many threads (and how
+    # much address space) a load takes would depend on the machine's load.
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batteries-fixtures-reader")
+    pending = asyncio.ensure_future(loop.run_in_executor(reader, next, batches, None))
     try:
-        pending = asyncio.create_task(asyncio.to_thread(next, batches, None))
         while True:
             batch = await pending
             if batch is None:
                 break
-            pending = asyncio.create_task(asyncio.to_thread(next, batches, None))
+            pending = asyncio.ensure_future(loop.run_in_executor(reader, next, batches, None))
             for converter, rows in batch:
                 if converter.info.name not in created:
                     await connection.execute(CreateTable(converter.staging))
@@ -70,6 +76,7 @@ async def stage(
         if not pending.cancelled():
             pending.exception()  # the first error is the one raised; this one is only read
         batches.close()
+        reader.shutdown()  # idle by now: its thread ends at once
     if schema.dialect.name == "postgresql":
         # Fresh tables have no statistics: without them the checks' joins are planned blind.
         for converter in converters.values():
