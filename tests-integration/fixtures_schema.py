@@ -245,3 +245,24 @@ SAMPLES: list[dict[str, Any]] = [
     {"id": 3, "data": {"$json": 1}, "ratio": 1.7976931348623157e308},
     {"id": 2**40},  # every nullable column SQL NULL
 ]
+
+
+def egg_and_hen(*, deferrable: bool) -> MetaData:
+    """Two tables whose NOT NULL foreign keys form a cycle (egg -> hen -> egg), optionally
+    DEFERRABLE INITIALLY IMMEDIATE: no row of either can be inserted first without deferral."""
+    metadata = MetaData()
+    options = {"deferrable": True, "initially": "IMMEDIATE"} if deferrable else {}
+    Table(
+        "egg",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("hen_id", ForeignKey("hen.id", use_alter=True, **options), nullable=False),
+    )
+    Table(
+        "hen",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("egg_id", ForeignKey("egg.id", **options), nullable=False),
+        Column("name", String(10)),
+    )
+    return metadata

@@ -12,7 +12,6 @@ from types import ModuleType
 import pytest
 from sqlalchemy import (
     Column,
-    ForeignKey,
     Integer,
     Interval,
     MetaData,
@@ -35,6 +34,7 @@ from batteries_fixtures import (
     load,
 )
 from batteries_models import BaseModel, Database, IntIDMixin, TimestampMixin
+from fixtures_schema import egg_and_hen
 
 HERE = Path(__file__).parent
 CYCLE_TABLES = ["category", "member", "member_category", "team"]
@@ -203,25 +203,6 @@ async def test_offsets_are_normalised_to_utc_on_load(
     assert written[0]["fields"]["aware"] == "2024-01-01T00:00:00.000000+00:00"
 
 
-def _cycle_metadata(*, deferrable: bool) -> MetaData:
-    metadata = MetaData()
-    options = {"deferrable": True, "initially": "IMMEDIATE"} if deferrable else {}
-    Table(
-        "egg",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("hen_id", ForeignKey("hen.id", use_alter=True, **options), nullable=False),
-    )
-    Table(
-        "hen",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("egg_id", ForeignKey("egg.id", **options), nullable=False),
-        Column("name", String(10)),
-    )
-    return metadata
-
-
 CYCLE_FIXTURE = [
     {"table": "egg", "pk": 1, "fields": {"hen_id": 1}},
     {"table": "hen", "pk": 1, "fields": {"egg_id": 1, "name": "h"}},
@@ -231,7 +212,7 @@ CYCLE_FIXTURE = [
 async def test_a_not_null_cycle_loads_with_deferrable_constraints(
     database: Database, tmp_path: Path
 ) -> None:
-    metadata = _cycle_metadata(deferrable=True)
+    metadata = egg_and_hen(deferrable=True)
     await database.create_all(metadata)
     path = tmp_path / "cycle.json"
     path.write_text(json.dumps(CYCLE_FIXTURE), encoding="utf-8")
@@ -242,7 +223,7 @@ async def test_a_not_null_cycle_loads_with_deferrable_constraints(
 async def test_a_not_null_cycle_without_deferral_is_named(
     database: Database, backend: Backend, tmp_path: Path
 ) -> None:
-    metadata = _cycle_metadata(deferrable=False)
+    metadata = egg_and_hen(deferrable=False)
     await database.create_all(metadata)
     path = tmp_path / "cycle.json"
     path.write_text(json.dumps(CYCLE_FIXTURE), encoding="utf-8")

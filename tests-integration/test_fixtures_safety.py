@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, text
 from typer.testing import CliRunner
 
 from backends import Backend
@@ -33,6 +33,7 @@ from batteries_fixtures import (
 )
 from batteries_fixtures.cli import app
 from batteries_models import Database
+from fixtures_schema import egg_and_hen
 
 HERE = Path(__file__).parent
 runner = CliRunner()
@@ -444,25 +445,6 @@ async def _create_then_dispose(database: Database, schema: ModuleType) -> None:
 # ---------------------------------------------------------------- sequences
 
 
-def _serial_metadata() -> MetaData:
-    metadata = MetaData()
-    options: dict[str, Any] = {"deferrable": True, "initially": "IMMEDIATE"}
-    Table(
-        "egg",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("hen_id", ForeignKey("hen.id", use_alter=True, **options), nullable=False),
-    )
-    Table(
-        "hen",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("egg_id", ForeignKey("egg.id", **options), nullable=False),
-        Column("name", String(10)),
-    )
-    return metadata
-
-
 async def _sequences(database: Database, backend: Backend) -> list[tuple[Any, ...]]:
     if not backend.has_sequences:
         return []
@@ -482,7 +464,7 @@ async def _sequences(database: Database, backend: Backend) -> list[tuple[Any, ..
 async def test_a_dry_run_and_a_failed_load_leave_sequences_alone(
     database: Database, backend: Backend, tmp_path: Path
 ) -> None:
-    metadata = _serial_metadata()
+    metadata = egg_and_hen(deferrable=True)
     await database.create_all(metadata)
     before = await _sequences(database, backend)
     good = tmp_path / "good.json"
