@@ -59,6 +59,11 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def holds_datetimes_beyond_python(self) -> bool:
+        """Infinite, BC and after-9999 dates and timestamps (PostgreSQL; SQLite stores text)."""
+        return self.name == "postgresql"
+
+    @property
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"

@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeEngine
 
 from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord
+from batteries_fixtures._raw import RAW_TYPES, raw_positions
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import (
     FixtureFormatError,
@@ -172,6 +173,8 @@ class Converter:
         self.names = [c.name for c in self.staging.columns]
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Staging columns that may receive the database's own text (see _raw).
+        self.raw_positions = raw_positions(columns, dialect) if dialect.name == "postgresql" else ()
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
@@ -295,7 +298,7 @@ class Converter:
         values = [row[key] for key in self.keys]
         for i, process in self._processors:  # only the few columns whose type has one
             value = values[i]
-            if value is not None:
+            if value is not None and type(value) not in RAW_TYPES:  # raw: the database's own
                 values[i] = process(value)
         return tuple(values)
 

@@ -1,0 +1,138 @@
+"""SQLite codecs that give back what was stored: the storage class and the very text.
+
+SQLite keeps whatever text an application wrote in a DATETIME column (``2021-01-01 00:00:00``
+from Django, ``2021-01-01T00:00:00Z`` from a script), and its type affinity stores a JSON
+number as a number. SQLAlchemy would read such a value and write it back in its own form, a
+silent change. So a dump reads these columns as stored:
+
+- a value in the form SQLAlchemy stores (``2021-01-01 00:00:00.000000``) is written in the
+  fixture's ISO 8601 form, as on every database;
+- any other stored value is written as ``{"$raw": value}`` and stored back untouched;
+- JSON columns follow :mod:`batteries_fixtures._json_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import Text, type_coerce
+from sqlalchemy import types as sqltypes
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ColumnElement
+
+from batteries_fixtures._codecs import (
+    Codec,
+    _decode_aware,
+    _decode_date,
+    _decode_naive,
+    _decode_naive_time,
+    _decode_time,
+    _encode_aware,
+    _encode_naive,
+    _encode_time,
+)
+from batteries_fixtures._json_text import json_text_codec
+from batteries_fixtures._raw import RawFloat, RawInt, RawText, raw_of, wrap_raw
+
+__all__ = ["sqlite_codec"]
+
+_SAMPLE = datetime(2000, 1, 2, 3, 4, 5, 6)
+
+
+def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | None:
+    """The SQLite-specific codec of ``type_`` (resolved), or ``None`` for the common one."""
+    if isinstance(type_, sqltypes.JSON):
+        return json_text_codec(type_, dialect, read=_stored, cast_on_load=False)
+    if isinstance(type_, sqltypes.DateTime):
+        aware = bool(type_.timezone)
+        encode = _encode_aware if aware else _encode_naive
+        return _stored_codec(
+            type_,
+            dialect,
+            kind="datetime-aware" if aware else "datetime-naive",
+            parse=datetime.fromisoformat,
+            to_json=encode,
+            decode=_decode_aware if aware else _decode_naive,
+            sample=_SAMPLE,
+        )
+    if isinstance(type_, sqltypes.Date):
+        return _stored_codec(
+            type_,
+            dialect,
+            kind="date",
+            parse=date.fromisoformat,
+            to_json=date.isoformat,
+            decode=_decode_date,
+            sample=_SAMPLE.date(),
+        )
+    if isinstance(type_, sqltypes.Time):
+        return _stored_codec(
+            type_,
+            dialect,
+            kind="time",
+            parse=time.fromisoformat,
+            to_json=_encode_time,
+            decode=_decode_time if type_.timezone else _decode_naive_time,
+            sample=_SAMPLE.time(),
+        )
+    return None
+
+
+def _stored(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column's stored value, without SQLAlchemy's processing (no SQL is added)."""
+    return type_coerce(column, Text)
+
+
+def _stored_codec(
+    type_: sqltypes.TypeEngine[Any],
+    dialect: Dialect,
+    *,
+    kind: str,
+    parse: Callable[[str], Any],
+    to_json: Callable[[Any], str],
+    decode: Callable[[Any], Any],
+    sample: Any,
+) -> Codec:
+    bind = type_.bind_processor(dialect)
+    assert bind is not None
+    form = bind(sample)
+    # SQLAlchemy's default forms are ISO 8601 with a space and microseconds: one parse tells.
+    default = parse(form) == sample and len(form) in (10, 15, 26)
+    length = len(form)
+
+    def encode(stored: Any) -> Any:
+        if type(stored) is str:
+            if default:
+                if len(stored) == length:
+                    try:
+                        value = parse(stored)
+                    except ValueError:
+                        return wrap_raw(stored)
+                    if getattr(value, "tzinfo", None) is None:
+                        return to_json(value)
+                return wrap_raw(stored)
+            try:
+                value = parse(stored)
+            except ValueError:
+                return wrap_raw(stored)
+            if bind(value) == stored:
+                return to_json(value)
+        return wrap_raw(stored)
+
+    def decode_raw(value: Any) -> Any:
+        try:
+            return decode(value)
+        except TypeError:
+            inner = raw_of(value)
+            kind_of = type(inner)
+            if kind_of is str:
+                return RawText(inner)
+            if kind_of is int:
+                return RawInt(inner)
+            if kind_of is float:
+                return RawFloat(inner)
+            raise
+
+    return Codec(kind, encode, decode_raw, read=_stored, raw=True)
