@@ -64,6 +64,16 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def has_postgres_types(self) -> bool:
+        """Domains, ranges, network, geometry, text search, hstore... (PostgreSQL's own)."""
+        return self.name == "postgresql"
+
+    @property
+    def keeps_any_stored_text(self) -> bool:
+        """A column holds any text or storage class its affinity lets through (SQLite)."""
+        return self.name == "sqlite"
+
+    @property
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"

@@ -72,6 +72,8 @@ class Codec:
             written as text).
         raw: Whether ``decode`` may return a :class:`~batteries_fixtures._raw.RawText` (or
             another raw value) that staging must send as it is.
+        binary: Whether the driver can write the column's values in a binary ``COPY``
+            (asyncpg has no binary form of ``macaddr``, ``money``, ``tsvector``...).
     """
 
     kind: str
@@ -83,6 +85,7 @@ class Codec:
     encode_text: Callable[[str], Any] | None = None
     decode_text: Callable[[Any], str] | None = None
     raw: bool = False
+    binary: bool = True
 
 
 def resolve_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> sqltypes.TypeEngine[Any]:

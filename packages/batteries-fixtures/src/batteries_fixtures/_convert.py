@@ -174,7 +174,9 @@ class Converter:
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         # Staging columns that may receive the database's own text (see _raw).
-        self.raw_positions = raw_positions(columns, dialect) if dialect.name == "postgresql" else ()
+        self.raw_positions, self.copyable = (
+            raw_positions(columns, dialect) if dialect.name == "postgresql" else ((), True)
+        )
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, Time, case, cast, func, literal_column, null
+from sqlalchemy import ARRAY, Text, Time, case, cast, func, literal_column, null, type_coerce
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -141,6 +141,7 @@ def text_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
         encode_text=_identity,
         decode_text=_decode_text,
         raw=True,
+        binary=False,
     )
 
 
@@ -181,6 +182,7 @@ def _hstore_codec(type_: postgresql.HSTORE, dialect: Dialect) -> Codec:
         encode_text=encode,
         decode_text=decode,
         raw=True,
+        binary=False,
     )
 
 
@@ -198,11 +200,15 @@ def _guard(low: str, high: str) -> tuple[Any, Any]:
         literal_column(high),
     )
 
+    def inside(column: ColumnElement[Any]) -> ColumnElement[bool]:
+        # Compared untyped: SQLAlchemy's DOMAIN (a domain over date) has no operators of its own.
+        return type_coerce(column, sqltypes.NULLTYPE).between(*bounds)
+
     def read(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((column.between(*bounds), column), else_=null())
+        return case((inside(column), column), else_=null())
 
     def special(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((column.between(*bounds), null()), else_=cast(column, Text))
+        return case((inside(column), null()), else_=cast(column, Text))
 
     return read, special
 
@@ -215,6 +221,7 @@ _AWARE_SPECIAL = re.compile(
 )
 _TIME_SPECIAL = re.compile(r"24:00(:00(\.0{1,6})?)?")
 _AWARE_TIME_SPECIAL = re.compile(r"24:00(:00(\.0{1,6})?)?([+-]\d\d(:?\d\d(:?\d\d)?)?)")
+_MAX_YEAR = 9999
 _DATE_EDGES = (date.min, date.max)
 _NAIVE_EDGES = (datetime.min, datetime.max)
 _AWARE_EDGES = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
@@ -239,8 +246,9 @@ def _decode_date(value: Any) -> date | RawText:
         parsed = date.fromisoformat(value)
     except (TypeError, ValueError):
         return _special(value, _DATE_SPECIAL, _DATE_WHAT)
-    if parsed in _DATE_EDGES:  # asyncpg would send them as -infinity / infinity
-        return RawText(parsed.isoformat())
+    year = parsed.year
+    if (year == 1 or year == _MAX_YEAR) and parsed in _DATE_EDGES:
+        return RawText(parsed.isoformat())  # asyncpg would send it as -infinity/infinity
     return parsed
 
 
@@ -279,25 +287,38 @@ def _datetime_codec(*, aware: bool) -> Codec:
         pattern, edges, encode = _NAIVE_SPECIAL, _NAIVE_EDGES, _encode_naive
         what = "an ISO 8601 datetime without offset, infinity, -infinity or a BC datetime"
 
-    def decode(value: Any) -> datetime | RawText:
+    # The common path is a parse and a few attribute tests: it runs once per value.
+    def decode_aware(value: Any) -> datetime | RawText:
         try:
             parsed = datetime.fromisoformat(value)
         except (TypeError, ValueError):
             return _special(value, pattern, what)
-        if (parsed.utcoffset() is None) is aware:
-            if aware:
-                msg = f"{value!r} has no UTC offset, but the column stores aware datetimes"
-            else:
-                msg = f"{value!r} has a UTC offset, but the column stores naive datetimes"
+        if parsed.tzinfo is None:
+            msg = f"{value!r} has no UTC offset, but the column stores aware datetimes: add one"
             raise ValueError(msg)
-        if aware:
-            try:
-                parsed = parsed.astimezone(UTC)
-            except OverflowError:  # before year 1 or after 9999 in UTC: PostgreSQL holds it
-                return RawText(value)
-        if parsed in edges:  # asyncpg would send them as -infinity / infinity
-            return RawText(parsed.isoformat())
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:  # before year 1 or after 9999 in UTC: PostgreSQL holds it
+            return RawText(value)
+        year = parsed.year
+        if (year == 1 or year == _MAX_YEAR) and parsed in edges:
+            return RawText(parsed.isoformat())  # asyncpg would send it as -infinity/infinity
         return parsed
+
+    def decode_naive(value: Any) -> datetime | RawText:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return _special(value, pattern, what)
+        if parsed.tzinfo is not None:
+            msg = f"{value!r} has a UTC offset, but the column stores naive datetimes: remove it"
+            raise ValueError(msg)
+        year = parsed.year
+        if (year == 1 or year == _MAX_YEAR) and parsed in edges:
+            return RawText(parsed.isoformat())  # asyncpg would send it as -infinity/infinity
+        return parsed
+
+    decode = decode_aware if aware else decode_naive
 
     def encode_text(text: str) -> str:
         try:
@@ -365,7 +386,7 @@ def _time_codec(*, aware: bool) -> Codec:
     )
 
 
-_MIDNIGHT = literal_column("TIME '24:00:00'")
+_MIDNIGHT: ColumnElement[Any] = literal_column("TIME '24:00:00'")
 
 
 # ---------------------------------------------------------------- arrays
@@ -418,6 +439,7 @@ def _array_codec(item: Codec) -> Codec:
         special=special,
         encode_text=wrap_raw,
         raw=True,
+        binary=item.binary,
     )
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import DOMAIN
 from sqlalchemy.engine import Connection
-from sqlalchemy.types import UserDefinedType
+from sqlalchemy.types import ARRAY, OperatorClass, UserDefinedType
 
-__all__ = ["PgTextType", "register_types"]
+__all__ = ["PgTextType", "give_domains_operators", "register_types"]
 
 
 class PgTextType(UserDefinedType[str]):
@@ -28,6 +29,7 @@ class PgTextType(UserDefinedType[str]):
     """
 
     cache_ok = True
+    operator_classes = OperatorClass.BASE | OperatorClass.COMPARISON
 
     def __init__(self, name: str, *args: Any, **_options: Any) -> None:
         self.name = name
@@ -78,3 +80,23 @@ class _Factory:
 
     def __call__(self, *args: Any, **options: Any) -> PgTextType:
         return PgTextType(self.name, *args, **options)
+
+
+def give_domains_operators(metadata: MetaData) -> None:
+    """Let reflected domains compare like their base type.
+
+    SQLAlchemy's ``DOMAIN`` declares no operator classes, so every comparison of a domain
+    column (a key join, a look-up) warns that this will soon be an error.
+    """
+    for table in metadata.tables.values():
+        for column in table.columns:
+            type_: Any = column.type
+            if isinstance(type_, ARRAY):
+                type_ = type_.item_type
+            chain = []
+            while isinstance(type_, DOMAIN):  # a domain over a domain over...
+                chain.append(type_)
+                type_ = type_.data_type
+            for domain in chain:
+                # An instance attribute: this domain object only, not SQLAlchemy's class.
+                setattr(domain, "operator_classes", type_.operator_classes)  # noqa: B010

@@ -93,19 +93,26 @@ def array_literal(items: list[Any], text_of: Any) -> str:
 # ---------------------------------------------------------------- staging
 
 
-def raw_positions(columns: Iterable[Column[Any]], dialect: Dialect) -> tuple[int, ...]:
-    """Positions of the staging columns whose codec may hand over a raw value."""
+def raw_positions(columns: Iterable[Column[Any]], dialect: Dialect) -> tuple[tuple[int, ...], bool]:
+    """Where staging columns may receive a raw value, and whether binary ``COPY`` can write all.
+
+    Returns:
+        The positions of the columns whose codec may hand over a raw value, and whether the
+        driver has a binary form for every column's type.
+    """
     from batteries_fixtures._codecs import codec_for_type
 
     found: list[int] = []
+    binary = True
     for position, column in enumerate(columns):
         try:
-            raw = codec_for_type(column.type, dialect).raw
+            codec = codec_for_type(column.type, dialect)
         except TypeError:  # bookkeeping columns all have codecs; a table's are checked earlier
             continue
-        if raw:
+        if codec.raw:
             found.append(position)
-    return tuple(found)
+        binary = binary and codec.binary
+    return tuple(found), binary
 
 
 def split_raw_rows(

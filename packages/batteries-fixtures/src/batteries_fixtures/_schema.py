@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._codecs import Codec, codec_for
 from batteries_fixtures._graph import Edge
-from batteries_fixtures._pg_types import register_types
+from batteries_fixtures._pg_types import give_domains_operators, register_types
 from batteries_fixtures.exceptions import FixtureSchemaError
 
 __all__ = ["Models", "Schema", "TableInfo", "load_schema"]
@@ -169,6 +169,8 @@ def _reflect(sync: Connection, metadata: MetaData) -> None:
     if sync.dialect.name == "postgresql":
         register_types(sync)  # no NullType (and no warning) for point, xml, ltree...
     metadata.reflect(bind=sync)
+    if sync.dialect.name == "postgresql":
+        give_domains_operators(metadata)
 
 
 def _tables_of(

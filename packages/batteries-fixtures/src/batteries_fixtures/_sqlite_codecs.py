@@ -14,7 +14,7 @@ silent change. So a dump reads these columns as stored:
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Text, type_coerce
@@ -54,7 +54,7 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="datetime-aware" if aware else "datetime-naive",
             parse=datetime.fromisoformat,
             to_json=encode,
-            decode=_decode_aware if aware else _decode_naive,
+            decode=_decode_aware_raw if aware else _decode_naive_raw,
             sample=_SAMPLE,
         )
     if isinstance(type_, sqltypes.Date):
@@ -64,7 +64,7 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="date",
             parse=date.fromisoformat,
             to_json=date.isoformat,
-            decode=_decode_date,
+            decode=_decode_date_raw,
             sample=_SAMPLE.date(),
         )
     if isinstance(type_, sqltypes.Time):
@@ -74,7 +74,10 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="time",
             parse=time.fromisoformat,
             to_json=_encode_time,
-            decode=_decode_time if type_.timezone else _decode_naive_time,
+            decode=_time_decoder(
+                _decode_time if type_.timezone else _decode_naive_time,
+                aware=bool(type_.timezone),
+            ),
             sample=_SAMPLE.time(),
         )
     return None
@@ -121,18 +124,71 @@ def _stored_codec(
                 return to_json(value)
         return wrap_raw(stored)
 
+    return Codec(kind, encode, decode, read=_stored, raw=True)
+
+
+def _raw_or(value: Any, decode: Callable[[Any], Any]) -> Any:
+    """The value of ``{"$raw": value}`` as a raw type (storage class kept), else ``decode``'s."""
+    inner = raw_of(value)
+    kind = type(inner)
+    if kind is str:
+        return RawText(inner)
+    if kind is int:
+        return RawInt(inner)
+    if kind is float:
+        return RawFloat(inner)
+    return decode(value)
+
+
+# The decoders parse first and look at the type only when that fails: a parse per value.
+
+
+def _decode_naive_raw(value: Any) -> Any:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except TypeError:
+        return _raw_or(value, _decode_naive)
+    except ValueError:
+        return _decode_naive(value)  # says what is wrong
+    if parsed.tzinfo is not None:
+        return _decode_naive(value)
+    return parsed
+
+
+def _decode_aware_raw(value: Any) -> Any:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except TypeError:
+        return _raw_or(value, _decode_aware)
+    except ValueError:
+        return _decode_aware(value)
+    if parsed.tzinfo is None:
+        return _decode_aware(value)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return _decode_aware(value)
+
+
+def _decode_date_raw(value: Any) -> Any:
+    try:
+        return date.fromisoformat(value)
+    except TypeError:
+        return _raw_or(value, _decode_date)
+    except ValueError:
+        return _decode_date(value)
+
+
+def _time_decoder(decode: Callable[[Any], Any], *, aware: bool) -> Callable[[Any], Any]:
     def decode_raw(value: Any) -> Any:
         try:
-            return decode(value)
+            parsed = time.fromisoformat(value)
         except TypeError:
-            inner = raw_of(value)
-            kind_of = type(inner)
-            if kind_of is str:
-                return RawText(inner)
-            if kind_of is int:
-                return RawInt(inner)
-            if kind_of is float:
-                return RawFloat(inner)
-            raise
+            return _raw_or(value, decode)
+        except ValueError:
+            return decode(value)
+        if not aware and parsed.tzinfo is not None:
+            return decode(value)
+        return parsed
 
-    return Codec(kind, encode, decode_raw, read=_stored, raw=True)
+    return decode_raw

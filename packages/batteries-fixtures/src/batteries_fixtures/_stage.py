@@ -151,7 +151,7 @@ async def _write(
             await _insert(connection, converter, group, positions)
         if not rows:
             return
-    if connection.dialect.driver == "asyncpg":
+    if connection.dialect.driver == "asyncpg" and converter.copyable:
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             converter.staging.name, records=rows, columns=converter.names
