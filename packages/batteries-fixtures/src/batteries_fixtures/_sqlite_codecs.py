@@ -104,11 +104,13 @@ def _stored_codec(
     # SQLAlchemy's default forms are ISO 8601 with a space and microseconds: one parse tells.
     default = parse(form) == sample and len(form) in (10, 15, 26)
     length = len(form)
+    # A datetime parses with a "T" as well as with SQLAlchemy's space: only the space is its.
+    separator = form[10] if length == len("2000-01-02 03:04:05.000006") else None
 
     def encode(stored: Any) -> Any:
         if type(stored) is str:
             if default:
-                if len(stored) == length:
+                if len(stored) == length and (separator is None or stored[10] == separator):
                     try:
                         value = parse(stored)
                     except ValueError:
