@@ -45,9 +45,13 @@ ORDER BY 1
 """
 
 
-def _postgres_only(backend: Backend) -> None:
+@pytest.fixture
+def dba_url(backend: Backend) -> str:
+    """The test's PostgreSQL database, with the DBA's schema and rows (``sql/*.sql``)."""
     if not backend.has_partitioned_tables:
         pytest.skip("partitions, identity columns and schemas are PostgreSQL features")
+    asyncio.run(_script(backend.url, "postgres_features.sql", "postgres_features_data.sql"))
+    return backend.url
 
 
 async def _script(url: str, *names: str) -> None:
@@ -96,8 +100,7 @@ async def _fingerprints(url: str) -> dict[str, tuple[int, str]]:
 
 
 def _cli(*args: str) -> Any:
-    result = runner.invoke(app, list(args))
-    return result
+    return runner.invoke(app, list(args))
 
 
 def _one_line_error(result: Any) -> str:
@@ -108,11 +111,9 @@ def _one_line_error(result: Any) -> str:
 
 
 def test_a_dba_schema_round_trips_exactly_and_the_app_inserts_afterwards(
-    backend: Backend, tmp_path: Path
+    dba_url: str, tmp_path: Path
 ) -> None:
-    _postgres_only(backend)
-    url = backend.url
-    asyncio.run(_script(url, "postgres_features.sql", "postgres_features_data.sql"))
+    url = dba_url
     before = asyncio.run(_fingerprints(url))
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     dumped = _cli("dump", "--database-url", url, "--schema", "other", "-o", str(first))
@@ -170,12 +171,10 @@ def test_a_dba_schema_round_trips_exactly_and_the_app_inserts_afterwards(
     assert asyncio.run(next_keys()) == [4, 4, 1003, 3, 502, 5]
 
 
-def test_a_partial_or_unsupported_dump_and_unsafe_loads_are_refused_in_one_line(
-    backend: Backend, tmp_path: Path
+def test_a_partial_dump_and_unsafe_loads_are_refused_in_one_line(
+    dba_url: str, tmp_path: Path
 ) -> None:
-    _postgres_only(backend)
-    url = backend.url
-    asyncio.run(_script(url, "postgres_features.sql", "postgres_features_data.sql"))
+    url = dba_url
     base = ["--database-url", url]
     output = tmp_path / "partial.json"
     dangling = _one_line_error(_cli("dump", *base, "--exclude", "country", "-o", str(output)))
@@ -236,10 +235,8 @@ def test_a_partial_or_unsupported_dump_and_unsafe_loads_are_refused_in_one_line(
 
 
 async def test_a_dry_run_rewinds_the_unowned_sequence_a_default_drew_from(
-    backend: Backend, database: Database, tmp_path: Path
+    dba_url: str, database: Database, tmp_path: Path
 ) -> None:
-    _postgres_only(backend)
-    await _script(backend.url, "postgres_features.sql", "postgres_features_data.sql")
 
     async def state() -> tuple[Any, ...]:
         async with database.connect() as connection:
@@ -258,10 +255,8 @@ async def test_a_dry_run_rewinds_the_unowned_sequence_a_default_drew_from(
 
 
 async def test_models_of_tables_in_another_schema_need_no_reflection(
-    backend: Backend, database: Database, tmp_path: Path
+    dba_url: str, database: Database, tmp_path: Path
 ) -> None:
-    _postgres_only(backend)
-    await _script(backend.url, "postgres_features.sql", "postgres_features_data.sql")
     metadata = MetaData()
     shop = Table(
         "shop",

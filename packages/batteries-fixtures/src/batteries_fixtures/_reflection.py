@@ -240,33 +240,39 @@ def _table(sync: Connection, metadata: MetaData, name: str) -> Table:
 
 
 _COLUMNS = """
-SELECT t.name, a.attname, a.attidentity <> '', a.attidentity = 'a', a.attgenerated <> '',
-       q.name, q.increment
-FROM unnest(CAST(:names AS text[]), CAST(:quoted AS text[])) AS t(name, quoted)
-JOIN pg_catalog.pg_attribute a
-  ON a.attrelid = to_regclass(t.quoted) AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_catalog.pg_type y ON y.oid = a.atttypid
-LEFT JOIN LATERAL (
-    SELECT s.oid::regclass::text AS name, p.seqincrement AS increment
+WITH t AS (
+    SELECT name, to_regclass(quoted) AS relid
+    FROM unnest(CAST(:names AS text[]), CAST(:quoted AS text[])) AS t(name, quoted)
+), drawn AS (
+    SELECT ad.adrelid AS relid, ad.adnum AS attnum, d.refobjid AS seq
     FROM pg_catalog.pg_attrdef ad
     JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_attrdef'::regclass
          AND d.objid = ad.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
-    JOIN pg_catalog.pg_class s ON s.oid = d.refobjid AND s.relkind = 'S'
-    JOIN pg_catalog.pg_sequence p ON p.seqrelid = s.oid
-    WHERE ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-    UNION ALL
-    SELECT s.oid::regclass::text, p.seqincrement
+    WHERE ad.adrelid IN (SELECT relid FROM t)
+    UNION
+    SELECT d.refobjid, d.refobjsubid, d.objid
     FROM pg_catalog.pg_depend d
-    JOIN pg_catalog.pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-    JOIN pg_catalog.pg_sequence p ON p.seqrelid = s.oid
     WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.deptype = 'i'
-      AND d.refclassid = 'pg_catalog.pg_class'::regclass
-      AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum
-    ORDER BY 1
-    LIMIT 1
-) q ON COALESCE(NULLIF(y.typbasetype, 0), a.atttypid)
-       IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
+      AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid IN (SELECT relid FROM t)
+), sequences AS (
+    SELECT drawn.relid, drawn.attnum, s.oid::regclass::text AS name, p.seqincrement
+    FROM drawn
+    JOIN pg_catalog.pg_class s ON s.oid = drawn.seq AND s.relkind = 'S'
+    JOIN pg_catalog.pg_sequence p ON p.seqrelid = s.oid
+)
+SELECT DISTINCT ON (t.name, a.attnum)
+       t.name, a.attname, a.attidentity <> '', a.attidentity = 'a', a.attgenerated <> '',
+       q.name, q.seqincrement
+FROM t
+JOIN pg_catalog.pg_attribute a
+  ON a.attrelid = t.relid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_catalog.pg_type y ON y.oid = a.atttypid
+LEFT JOIN sequences q
+  ON q.relid = a.attrelid AND q.attnum = a.attnum
+ AND COALESCE(NULLIF(y.typbasetype, 0), a.atttypid)
+     IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
 WHERE a.attidentity <> '' OR a.attgenerated <> '' OR q.name IS NOT NULL
+ORDER BY t.name, a.attnum, q.name
 """
 
 
