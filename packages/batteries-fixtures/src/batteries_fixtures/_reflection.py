@@ -311,8 +311,8 @@ def unknown_table_hint(name: str, partitions: dict[str, str], schemas: Sequence[
     parent = partitions.get(name)
     if parent is not None:
         return (
-            f"; {name!r} is a partition of {parent!r}: its rows are dumped and loaded as "
-            f"{parent!r}'s"
+            f"; {name!r} is a partition of {parent!r}: its rows are dumped and loaded as part "
+            f"of {parent!r}"
         )
     schema, dot, _ = name.rpartition(".")
     if dot and schema not in schemas:
