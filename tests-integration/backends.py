@@ -77,3 +77,14 @@ class Backend:
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"
+
+    @property
+    def has_partitioned_tables(self) -> bool:
+        """Declarative partitioning, schemas, identity columns and sequences not owned by a
+        column: the PostgreSQL features a DBA's own schema script uses."""
+        return self.name == "postgresql"
+
+    @property
+    def has_virtual_generated_columns(self) -> bool:
+        """Generated columns computed on read (SQLite); PostgreSQL 15 stores them only."""
+        return self.name == "sqlite"

@@ -20,6 +20,7 @@ from batteries_fixtures._convert import FILE, RECORD, Converter
 from batteries_fixtures._db_errors import first_line
 from batteries_fixtures._formats import read_records
 from batteries_fixtures._raw import cast_mark, split_raw_rows
+from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._sources import Source, open_source
@@ -225,9 +226,10 @@ def _read(
                             skipped[record.table] = skipped.get(record.table, 0) + 1
                             continue
                         known = ", ".join(sorted(schema.tables)) or "none"
+                        hint = unknown_table_hint(record.table, schema.partitions, schema.schemas)
                         msg = (
                             f"{path} record {record.index}: unknown table {record.table!r} "
-                            f"(the database has {known}); use --ignore-unknown to skip it"
+                            f"(the database has {known}); use --ignore-unknown to skip it{hint}"
                         )
                         raise FixtureSchemaError(
                             msg, path=path, record=record.index, table=record.table
