@@ -42,8 +42,10 @@ from batteries_fixtures._codecs import (
     _encode_time,
     _expect,
     _identity,
+    resolve_type,
 )
 from batteries_fixtures._json_text import json_text_codec
+from batteries_fixtures._pg_types import PgTextType
 from batteries_fixtures._raw import RawText, array_literal, raw_of, wrap_raw
 
 __all__ = ["DUMP_SETTINGS", "LOAD_SETTINGS", "pg_codec", "text_codec"]
@@ -99,16 +101,12 @@ def pg_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect, coder: _Coder) -
         return _DATE
     if isinstance(type_, sqltypes.Time):
         return _time_codec(aware=bool(type_.timezone))
-    from batteries_fixtures._pg_types import PgTextType
-
     if isinstance(type_, PgTextType):
         return text_codec(type_, dialect)
     return None
 
 
 def _item_type(type_: sqltypes.ARRAY[Any], dialect: Dialect) -> sqltypes.TypeEngine[Any]:
-    from batteries_fixtures._codecs import resolve_type
-
     return resolve_type(type_.item_type, dialect)
 
 
@@ -189,11 +187,11 @@ def _hstore_codec(type_: postgresql.HSTORE, dialect: Dialect) -> Codec:
 # ---------------------------------------------------------------- dates and times
 
 
-def _guard(low: str, high: str) -> tuple[Any, Any]:
-    """``read`` and ``special`` of a type whose values outside [low, high] asyncpg would lose.
+def _between(low: str, high: str) -> Callable[[ColumnElement[Any]], ColumnElement[bool]]:
+    """The test of a value between two SQL literals.
 
-    The bounds are SQL literals: bound as parameters, asyncpg would send ``9999-12-31`` as
-    infinity.
+    Literals, not parameters: asyncpg would send ``9999-12-31`` as infinity. Compared untyped:
+    SQLAlchemy's ``DOMAIN`` (a domain over date) has no operators of its own.
     """
     bounds: tuple[ColumnElement[Any], ColumnElement[Any]] = (
         literal_column(low),
@@ -201,8 +199,13 @@ def _guard(low: str, high: str) -> tuple[Any, Any]:
     )
 
     def inside(column: ColumnElement[Any]) -> ColumnElement[bool]:
-        # Compared untyped: SQLAlchemy's DOMAIN (a domain over date) has no operators of its own.
         return type_coerce(column, sqltypes.NULLTYPE).between(*bounds)
+
+    return inside
+
+
+def _guard(inside: Callable[[ColumnElement[Any]], ColumnElement[bool]]) -> tuple[Any, Any]:
+    """``read`` and ``special`` of a type whose values outside ``inside`` asyncpg would lose."""
 
     def read(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return case((inside(column), column), else_=null())
@@ -255,34 +258,60 @@ def _decode_date(value: Any) -> date | RawText:
 _DATE_WHAT = "an ISO 8601 date (YYYY-MM-DD), infinity, -infinity or a BC date (0044-03-15 BC)"
 
 
-def _date_text(value: Any) -> str:
-    decoded = _decode_date(value)
-    return decoded if isinstance(decoded, RawText) else decoded.isoformat()
+def _iso_text(decode: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """JSON value to the database's input text, by way of ``decode`` (which checks it)."""
+
+    def decode_text(value: Any) -> str:
+        decoded = decode(value)
+        return decoded if isinstance(decoded, RawText) else str(decoded.isoformat())
+
+    return decode_text
 
 
-_DATE_READ, _DATE_SPECIAL_READ = _guard("DATE '0001-01-01'", "DATE '9999-12-31'")
-_DATE = Codec(
+def _guarded(
+    kind: str,
+    encode: Callable[[Any], Any],
+    decode: Callable[[Any], Any],
+    guard: tuple[Any, Any],
+    encode_text: Callable[[str], Any],
+) -> Codec:
+    """The codec of a date or time type: Python values inside the guard, text outside it."""
+    read, special = guard
+    return Codec(
+        kind,
+        encode,
+        decode,
+        read=read,
+        special=special,
+        encode_text=encode_text,
+        decode_text=_iso_text(decode),
+        raw=True,
+    )
+
+
+# PostgreSQL's ISO text of a date is ISO 8601's.
+_DATE = _guarded(
     "date",
     _encode_iso,
     _decode_date,
-    read=_DATE_READ,
-    special=_DATE_SPECIAL_READ,
-    encode_text=_identity,  # PostgreSQL's ISO text of a date is ISO 8601's
-    decode_text=_date_text,
-    raw=True,
+    _guard(_between("DATE '0001-01-01'", "DATE '9999-12-31'")),
+    _identity,
 )
 
 
 def _datetime_codec(*, aware: bool) -> Codec:
     if aware:
         read, special = _guard(
-            "TIMESTAMPTZ '0001-01-01 00:00:00+00'", "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"
+            _between(
+                "TIMESTAMPTZ '0001-01-01 00:00:00+00'",
+                "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'",
+            )
         )
         pattern, edges, encode = _AWARE_SPECIAL, _AWARE_EDGES, _encode_aware
         what = "an ISO 8601 datetime with a UTC offset, infinity, -infinity or a BC datetime"
     else:
         read, special = _guard(
-            "TIMESTAMP '0001-01-01 00:00:00'", "TIMESTAMP '9999-12-31 23:59:59.999999'"
+            _between("TIMESTAMP '0001-01-01 00:00:00'", "TIMESTAMP '9999-12-31 23:59:59.999999'")
         )
         pattern, edges, encode = _NAIVE_SPECIAL, _NAIVE_EDGES, _encode_naive
         what = "an ISO 8601 datetime without offset, infinity, -infinity or a BC datetime"
@@ -327,20 +356,8 @@ def _datetime_codec(*, aware: bool) -> Codec:
             return text
         return encode(parsed)
 
-    def decode_text(value: Any) -> str:
-        decoded = decode(value)
-        return decoded if isinstance(decoded, RawText) else decoded.isoformat()
-
-    return Codec(
-        "datetime-aware" if aware else "datetime-naive",
-        encode,
-        decode,
-        read=read,
-        special=special,
-        encode_text=encode_text,
-        decode_text=decode_text,
-        raw=True,
-    )
+    kind = "datetime-aware" if aware else "datetime-naive"
+    return _guarded(kind, encode, decode, (read, special), encode_text)
 
 
 def _time_codec(*, aware: bool) -> Codec:
@@ -358,32 +375,14 @@ def _time_codec(*, aware: bool) -> Codec:
             raise ValueError(msg)
         return parsed
 
-    def decode_text(value: Any) -> str:
-        decoded = decode(value)
-        return decoded if isinstance(decoded, RawText) else decoded.isoformat()
-
     def encode_text(text: str) -> str:
         try:
             return _encode_time(time.fromisoformat(text))
         except ValueError:  # 24:00:00
             return text
 
-    def read(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((cast(column, Time) < _MIDNIGHT, column), else_=null())
-
-    def special(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((cast(column, Time) < _MIDNIGHT, null()), else_=cast(column, Text))
-
-    return Codec(
-        "time",
-        _encode_time,
-        decode,
-        read=read,
-        special=special,
-        encode_text=encode_text,
-        decode_text=decode_text,
-        raw=True,
-    )
+    guard = _guard(lambda column: cast(column, Time) < _MIDNIGHT)
+    return _guarded("time", _encode_time, decode, guard, encode_text)
 
 
 _MIDNIGHT: ColumnElement[Any] = literal_column("TIME '24:00:00'")

@@ -54,7 +54,11 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="datetime-aware" if aware else "datetime-naive",
             parse=datetime.fromisoformat,
             to_json=encode,
-            decode=_decode_aware_raw if aware else _decode_naive_raw,
+            decode=(
+                _decode_aware_raw
+                if aware
+                else _raw_decoder(datetime.fromisoformat, _decode_naive, naive=True)
+            ),
             sample=_SAMPLE,
         )
     if isinstance(type_, sqltypes.Date):
@@ -64,7 +68,7 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="date",
             parse=date.fromisoformat,
             to_json=date.isoformat,
-            decode=_decode_date_raw,
+            decode=_raw_decoder(date.fromisoformat, _decode_date, naive=False),
             sample=_SAMPLE.date(),
         )
     if isinstance(type_, sqltypes.Time):
@@ -74,9 +78,10 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             kind="time",
             parse=time.fromisoformat,
             to_json=_encode_time,
-            decode=_time_decoder(
+            decode=_raw_decoder(
+                time.fromisoformat,
                 _decode_time if type_.timezone else _decode_naive_time,
-                aware=bool(type_.timezone),
+                naive=not type_.timezone,
             ),
             sample=_SAMPLE.time(),
         )
@@ -145,18 +150,6 @@ def _raw_or(value: Any, decode: Callable[[Any], Any]) -> Any:
 # The decoders parse first and look at the type only when that fails: a parse per value.
 
 
-def _decode_naive_raw(value: Any) -> Any:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except TypeError:
-        return _raw_or(value, _decode_naive)
-    except ValueError:
-        return _decode_naive(value)  # says what is wrong
-    if parsed.tzinfo is not None:
-        return _decode_naive(value)
-    return parsed
-
-
 def _decode_aware_raw(value: Any) -> Any:
     try:
         parsed = datetime.fromisoformat(value)
@@ -172,24 +165,19 @@ def _decode_aware_raw(value: Any) -> Any:
         return _decode_aware(value)
 
 
-def _decode_date_raw(value: Any) -> Any:
-    try:
-        return date.fromisoformat(value)
-    except TypeError:
-        return _raw_or(value, _decode_date)
-    except ValueError:
-        return _decode_date(value)
+def _raw_decoder(
+    parse: Callable[[str], Any], decode: Callable[[Any], Any], *, naive: bool
+) -> Callable[[Any], Any]:
+    """``decode`` with ``{"$raw": ...}`` accepted; ``naive`` refuses an offset."""
 
-
-def _time_decoder(decode: Callable[[Any], Any], *, aware: bool) -> Callable[[Any], Any]:
     def decode_raw(value: Any) -> Any:
         try:
-            parsed = time.fromisoformat(value)
+            parsed = parse(value)
         except TypeError:
             return _raw_or(value, decode)
         except ValueError:
-            return decode(value)
-        if not aware and parsed.tzinfo is not None:
+            return decode(value)  # says what is wrong
+        if naive and parsed.tzinfo is not None:
             return decode(value)
         return parsed
 
