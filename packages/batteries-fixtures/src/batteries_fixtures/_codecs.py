@@ -191,9 +191,9 @@ def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
         return _string_codec(type_, postgres=dialect.name == "postgresql")
     if dialect.name == "postgresql" and not isinstance(type_, sqltypes.NullType):
         # A type we do not know (an extension's): its own text, as pg_dump moves it.
-        from batteries_fixtures._pg_codecs import text_codec
+        from batteries_fixtures._pg_codecs import TEXT_CODEC
 
-        return text_codec(type_, dialect)
+        return TEXT_CODEC
     msg = f"no fixture codec for column type {type_!r}"
     raise TypeError(msg)
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import JSON
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement
@@ -69,7 +70,9 @@ def json_text_codec(
 
     def decode_text(value: Any) -> str:
         decoded = decode(value)
-        return decoded if type(decoded) is RawText else str(serialize(decoded))
+        if type(decoded) is RawText:
+            return decoded
+        return "null" if decoded is JSON.NULL else str(serialize(decoded))
 
     return Codec(
         "json",

@@ -48,7 +48,7 @@ from batteries_fixtures._json_text import json_text_codec
 from batteries_fixtures._pg_types import PgTextType
 from batteries_fixtures._raw import RawText, array_literal, raw_of, wrap_raw
 
-__all__ = ["DUMP_SETTINGS", "LOAD_SETTINGS", "pg_codec", "text_codec"]
+__all__ = ["DUMP_SETTINGS", "LOAD_SETTINGS", "TEXT_CODEC", "pg_codec"]
 
 DUMP_SETTINGS = (
     "SET LOCAL DateStyle = 'ISO, YMD'",
@@ -63,7 +63,7 @@ LOAD_SETTINGS = ("SET LOCAL xmloption = content",)
 
 _Coder = Callable[[sqltypes.TypeEngine[Any], Dialect], Codec]
 
-# SQLAlchemy types whose values go as PostgreSQL's text: name, and docs, in one place.
+# SQLAlchemy types whose values go as PostgreSQL's text (the docs' format table shows each).
 _TEXT_TYPES: tuple[type[sqltypes.TypeEngine[Any]], ...] = (
     postgresql.INTERVAL,
     postgresql.INET,
@@ -91,8 +91,8 @@ def pg_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect, coder: _Coder) -
         return _hstore_codec(type_, dialect)
     if isinstance(type_, JSON) and not isinstance(type_, postgresql.JSONB):
         return json_text_codec(type_, dialect, read=_as_text, cast_on_load=True)
-    if isinstance(type_, _TEXT_TYPES):
-        return text_codec(type_, dialect)
+    if isinstance(type_, (*_TEXT_TYPES, PgTextType)):
+        return TEXT_CODEC
     if isinstance(type_, postgresql.OID):
         return Codec("int", _identity, _decode_oid)
     if isinstance(type_, sqltypes.DateTime):
@@ -101,8 +101,6 @@ def pg_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect, coder: _Coder) -
         return _DATE
     if isinstance(type_, sqltypes.Time):
         return _time_codec(aware=bool(type_.timezone))
-    if isinstance(type_, PgTextType):
-        return text_codec(type_, dialect)
     return None
 
 
@@ -129,18 +127,17 @@ def _decode_text(value: Any) -> RawText:
     return RawText(value)
 
 
-def text_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
-    """Values as PostgreSQL's own text: cast to text on dump, parsed by the database on load."""
-    return Codec(
-        "text",
-        _identity,
-        _decode_text,
-        read=_as_text,
-        encode_text=_identity,
-        decode_text=_decode_text,
-        raw=True,
-        binary=False,
-    )
+TEXT_CODEC = Codec(
+    "text",
+    _identity,
+    _decode_text,
+    read=_as_text,
+    encode_text=_identity,
+    decode_text=_decode_text,
+    raw=True,
+    binary=False,
+)
+"""Values as PostgreSQL's own text: cast to text on dump, parsed by the database on load."""
 
 
 _OID_HIGH = 2**32 - 1
