@@ -23,14 +23,22 @@ from batteries_models._urls import mask_url, normalise_url
 from batteries_models._uuid import uuid7
 from batteries_models.exceptions import (
     BatteriesError,
+    BatteriesWarning,
     ConfigurationError,
     DatabaseBusyError,
     DatabaseUnreachableError,
     MissingDriverError,
     ModelDiscoveryError,
+    UnknownSettingWarning,
 )
 from batteries_models.mixins import IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin, utcnow
-from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, DatabaseSettings
+from batteries_models.settings import (
+    DEFAULT_DATABASE,
+    BatteriesSettings,
+    DatabaseSettings,
+    SettingSource,
+    SettingsReport,
+)
 
 __version__ = _version("batteries-models")
 
@@ -40,6 +48,7 @@ __all__ = [
     "BaseModel",
     "BatteriesError",
     "BatteriesSettings",
+    "BatteriesWarning",
     "ConfigurationError",
     "Database",
     "DatabaseBusyError",
@@ -50,9 +59,12 @@ __all__ = [
     "IntIDMixin",
     "MissingDriverError",
     "ModelDiscoveryError",
+    "SettingSource",
+    "SettingsReport",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UUIDMixin",
+    "UnknownSettingWarning",
     "__version__",
     "discover_models",
     "mask_url",
