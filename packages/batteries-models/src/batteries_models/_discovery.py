@@ -6,6 +6,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import sysconfig
 import traceback
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -13,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, inspect
 
+from batteries_models._cycles import break_cycles
 from batteries_models._settings_sources import find_pyproject
 from batteries_models.exceptions import ModelDiscoveryError
 
@@ -55,7 +57,9 @@ def discover_models(path: str) -> DiscoveredModels:
     """Import ``path`` (recursively when it is a package) and collect its tables and models.
 
     SQLModel table models, plain SQLAlchemy declarative models and bare ``Table`` objects are all
-    found, with every other table on the same ``MetaData``.
+    found, with every other table on the same ``MetaData``. One foreign key of each cycle between
+    tables is marked ``use_alter=True``, as SQLAlchemy recommends, so that the tables sort
+    without a "Cannot correctly sort tables" warning (autogenerate, ``drop_all``).
 
     The working folder is put on ``sys.path`` first (as ``python -m`` does), and the project
     root (the folder of ``pyproject.toml``) after it, so a command run from the project folder
@@ -88,6 +92,7 @@ def discover_models(path: str) -> DiscoveredModels:
                 remember(value)
     tables: dict[str, Table] = {}
     for metadata in metadatas:
+        break_cycles(metadata)
         tables.update(metadata.tables)
     # Classes mapped in a registry we saw, though defined outside the imported modules.
     for model in list(models.values()):
@@ -135,13 +140,16 @@ def _import_error(path: str, exc: BaseException) -> ModelDiscoveryError:
 
 
 def _where_raised(exc: BaseException) -> tuple[str | None, int | None]:
-    """The file and line of the project's code that failed: not importlib's, nor ours."""
+    """The file and line of the project's code that failed: not importlib's, nor a library's."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return exc.filename, exc.lineno
+    installed = tuple(
+        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith("<") and frame.filename != __file__
+        if not frame.filename.startswith(("<", *installed)) and frame.filename != __file__
     ]
     return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 

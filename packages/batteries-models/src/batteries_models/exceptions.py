@@ -7,6 +7,7 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
     ├── ConfigurationError (ValueError)
     │   └── MissingDriverError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
+    │   └── DatabaseNotFoundError (FileNotFoundError)
     ├── DatabaseBusyError (TimeoutError)
     └── ModelDiscoveryError (ImportError)
 
@@ -23,6 +24,7 @@ __all__ = [
     "BatteriesWarning",
     "ConfigurationError",
     "DatabaseBusyError",
+    "DatabaseNotFoundError",
     "DatabaseUnreachableError",
     "MissingDriverError",
     "ModelDiscoveryError",
@@ -43,7 +45,8 @@ class MissingDriverError(ConfigurationError, ImportError):
 
     Attributes:
         driver: The import name of the missing driver (``asyncpg``, ``aiosqlite``).
-        extra: The pip extra that installs it (``fastapi-batteries[postgres]``).
+        extra: The requirement that installs it here: ``batteries-models[postgres]``, or
+            ``fastapi-batteries[postgres]`` when the meta-package is installed.
     """
 
     def __init__(self, message: str, *, driver: str, extra: str) -> None:
@@ -66,6 +69,19 @@ class DatabaseUnreachableError(BatteriesError, ConnectionError):
         self.url = url
         self.host = host
         self.port = port
+
+
+class DatabaseNotFoundError(DatabaseUnreachableError, FileNotFoundError):
+    """A SQLite database file does not exist, and the caller only reads: it is not created.
+
+    Attributes:
+        url: The database URL with its password masked.
+        path: The absolute path of the missing file.
+    """
+
+    def __init__(self, message: str, *, url: str, path: str) -> None:
+        super().__init__(message, url=url, host=None, port=None)
+        self.path = path
 
 
 class DatabaseBusyError(BatteriesError, TimeoutError):
