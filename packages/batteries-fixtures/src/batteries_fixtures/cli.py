@@ -49,7 +49,8 @@ ModelsOption = Annotated[
     str | None,
     typer.Option(
         "--models",
-        help="Models module (default: [tool.batteries] models; reflect the database if unset).",
+        # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
+        help="Models module (default: \\[tool.batteries] models; reflect the database if unset).",
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -291,7 +292,7 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None
 
     tasks: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a table name is not Rich markup
         BarColumn(),
         MofNCompleteColumn(),
         console=Console(stderr=True),

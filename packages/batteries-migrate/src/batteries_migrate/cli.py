@@ -106,7 +106,8 @@ def upgrade(
     if output is not None:
         typer.echo(output, nl=False)
     elif not quiet:
-        _report("Applied", done, database, f"database {database!r} is already at {revision}")
+        with _errors(traceback):
+            _report("Applied", done, database, f"database {database!r} is already at {revision}")
 
 
 @app.command(context_settings=_RELATIVE)
@@ -141,7 +142,8 @@ def downgrade(
     if output is not None:
         typer.echo(output, nl=False)
     elif not quiet:
-        _report("Reverted", done, database, f"database {database!r} is already at {revision}")
+        with _errors(traceback):
+            _report("Reverted", done, database, f"database {database!r} is already at {revision}")
 
 
 @app.command()
@@ -316,12 +318,13 @@ def _progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], list[str]]]:
         yield done.append, done
         return
     from rich.console import Console
+    from rich.markup import escape
 
     with Console(stderr=True).status("Migrating...") as status:
 
         def step(text: str) -> None:
             done.append(text)
-            status.update(f"Migrating... {len(done)} done, last: {text}")
+            status.update(f"Migrating... {len(done)} done, last: {escape(text)}")
 
         yield step, done
 
@@ -346,12 +349,11 @@ def _revisions_text(count: int) -> str:
 
 def _shown(path: Path) -> str:
     """``path`` relative to the project root (the folder of pyproject.toml), as the docs show."""
-    from batteries_models import BatteriesSettings
+    from batteries_models import BatteriesError, BatteriesSettings
 
-    root = BatteriesSettings().project_root
     try:
-        return str(path.absolute().relative_to(root))
-    except ValueError:
+        return str(path.absolute().relative_to(BatteriesSettings().project_root))
+    except (BatteriesError, ValueError):  # settings read fine a moment ago; outside the root
         return str(path)
 
 
