@@ -82,14 +82,7 @@ DOCS = ROOT / "docs"
 # Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
 # migrations.md's need a project and PostgreSQL: tests-integration/test_migrate_docs.py runs them.
 DOCS_PAGES = ("getting-started.md", "models.md", "crud.md", "fixtures.md")
-OUR_DISTS = {
-    "fastapi-batteries",
-    "batteries-models",
-    "batteries-crud",
-    "batteries-migrate",
-    "batteries-fixtures",
-    "batteries-cli",
-}
+OUR_DISTS = {path.name for path in (ROOT / "packages").iterdir() if path.is_dir()}
 
 
 def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -144,3 +144,21 @@ def test_a_typo_in_tool_batteries_is_one_warning_line_before_the_output(
     )
     assert output.splitlines().count(warning) == 1  # read by several steps, shown once
     assert "UnknownSettingWarning" not in output  # no Python source location
+
+
+@pytest.mark.parametrize("command", [("db", "current"), ("fixtures", "dump")])
+def test_a_setting_that_does_not_validate_is_one_line_naming_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    (project / ".env").write_text(
+        "DATABASE_URL=sqlite+aiosqlite:///app.db\nBATTERIES_POOL_SIZE=ten\n"
+    )
+
+    code, output = fastapi_batteries(*command)
+
+    assert code == 1
+    assert output == (
+        f"Error: Invalid setting pool_size, from .env {project / '.env'} (BATTERIES_POOL_SIZE): "
+        "Input should be a valid integer, unable to parse string as an integer (got 'ten'); "
+        "fix the value where it is set\n"
+    )
