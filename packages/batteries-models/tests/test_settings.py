@@ -154,11 +154,15 @@ def test_relative_paths_in_a_file_are_relative_to_that_file(
 def test_the_default_migrations_folder_is_the_project_roots(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.batteries]\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
     (tmp_path / "app").mkdir()
     monkeypatch.chdir(tmp_path / "app")
     assert BatteriesSettings().migrations == str(tmp_path / "migrations")
     monkeypatch.chdir(tmp_path)
+    assert BatteriesSettings().migrations == "migrations"
+    # A parent's pyproject.toml without [tool.batteries] is not this project's root.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "monorepo"\n')
+    monkeypatch.chdir(tmp_path / "app")
     assert BatteriesSettings().migrations == "migrations"
 
 

@@ -239,11 +239,16 @@ def build_sources(
 def take_recording(settings: BaseSettings) -> _Recording | None:
     """The recording of ``settings``, being built, once: called from its ``model_post_init``.
 
-    A default path (the migrations folder) is the project root's, whatever the working folder.
+    A default path (the migrations folder) is the project root's, whatever the working folder,
+    when that root's ``pyproject.toml`` has a ``[tool.batteries]`` table.
     """
     recording = _RECORDING.get()
     _RECORDING.set(None)
     if recording is None or recording.project_root == Path.cwd().absolute():
+        return recording
+    # Only a pyproject.toml that configures us marks the project: a parent folder's unrelated
+    # one (a monorepo's, a home folder's) must not move the migrations away from here.
+    if not any(read.origin == "pyproject" and read.data for read in recording.reads):
         return recording
     for name in _PATH_FIELDS:
         info = type(settings).model_fields.get(name)
