@@ -112,6 +112,19 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 
 
 @pytest.fixture
+def other_backend(
+    backend: Backend, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Backend]:
+    """A second empty database, of the other kind: tests that move data between two use both."""
+    if backend.name == "postgresql":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}")
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield Backend("postgresql", url)
+    asyncio.run(_reset_postgres(url))
+
+
+@pytest.fixture
 async def database(backend: Backend) -> AsyncIterator[Database]:
     """An empty ``Database`` on the test's backend, disposed after the test."""
     db = Database(backend.url)
