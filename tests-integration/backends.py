@@ -62,3 +62,8 @@ class Backend:
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"
+
+    @property
+    def writes_dump_records_itself(self) -> bool:
+        """PostgreSQL's COPY writes dump records as one text expression per row."""
+        return self.name == "postgresql"

@@ -22,6 +22,7 @@ from batteries_fixtures._natural_keys import NaturalKeys
 from batteries_fixtures._outputs import Output, Parts, SplitOutput, open_output, output_name
 from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
+from batteries_fixtures._server_json import copy_records
 from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
@@ -200,13 +201,22 @@ async def _dump_table(
     omit_pk = natural_primary and info.surrogate_pk
     json_columns = [c for c in columns if info.codecs[c.key].is_json]
     flags = [c.is_(None).label(f"_isnull_{i}") for i, c in enumerate(json_columns)]
-    stmt = select(*columns, *flags).order_by(*_order_by(info, schema.dialect))
+    order_by = _order_by(info, schema.dialect)
+    stmt = select(*columns, *flags).order_by(*order_by)
     total = 0
     if progress is not None:
         total = int(
             (await connection.execute(select(func.count()).select_from(table))).scalar_one()
         )
         progress(info.name, 0, total)
+    if keys is None:  # PostgreSQL may write the records itself, the same bytes
+        copied = await copy_records(
+            connection, info, writer, order_by, total=total, progress=progress
+        )
+        if copied is not None:
+            if progress is not None:
+                progress(info.name, copied, max(total, copied))
+            return copied
     positions = {c.key: i for i, c in enumerate(columns)}
     null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
     # Every reference to a natural-key table, in the primary key or not, as its natural key.
