@@ -447,6 +447,8 @@ def _encode_time(value: time) -> str:
 
 def _encode_aware(value: datetime) -> str:
     # SQLite has no time zones: SQLAlchemy stores the UTC wall time we bound, and returns it naive.
+    if value.tzinfo is None:  # the same text as value.replace(tzinfo=UTC), without making it
+        return value.isoformat(timespec="microseconds") + "+00:00"
     aware = value.replace(tzinfo=UTC) if value.utcoffset() is None else value.astimezone(UTC)
     return aware.isoformat(timespec="microseconds")
 
