@@ -64,6 +64,17 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def has_partitioned_tables(self) -> bool:
+        """Declarative partitioning, schemas, identity columns and sequences not owned by a
+        column: the PostgreSQL features a DBA's own schema script uses."""
+        return self.name == "postgresql"
+
+    @property
+    def has_virtual_generated_columns(self) -> bool:
+        """Generated columns computed on read (SQLite); PostgreSQL 15 stores them only."""
+        return self.name == "sqlite"
+
+    @property
     def writes_dump_records_itself(self) -> bool:
         """PostgreSQL's COPY writes dump records as one text expression per row."""
         return self.name == "postgresql"

@@ -84,6 +84,12 @@ FLOATS = Table(  # a float column: always the Python path
     Column("id", Integer, primary_key=True),
     Column("ratio", Float),
 )
+KEYLESS = Table(  # no primary key: records without "pk", rows ordered by every column
+    "server_keyless",
+    METADATA,
+    Column("n", Integer),
+    Column("note", Text),
+)
 MEMBERS = Table(  # an enum of a Python class: written by member name, in Python
     "server_members",
     METADATA,
@@ -182,6 +188,8 @@ async def _fill(database: Database) -> None:
             insert(FLOATS), [{"id": i, "ratio": r} for i, r in enumerate([0.1, 1e16, 1e-05, 100.0])]
         )
         await connection.execute(insert(MEMBERS), [{"id": 1, "color": Color.green}])
+        keyless = [{"n": rng.choice([None, 1, 2]), "note": _text(rng, 3)} for _ in range(30)]
+        await connection.execute(insert(KEYLESS), keyless)
         await connection.commit()
 
 
@@ -231,7 +239,7 @@ async def test_server_written_dump_is_byte_identical(
     written = await _both_ways(database, tmp_path, monkeypatch, METADATA, name)
     if backend.writes_dump_records_itself:
         # The plain tables were written by the server, the others by Python.
-        assert written == ["server_pairs", "server_plain"]
+        assert written == ["server_keyless", "server_pairs", "server_plain"]
     else:
         assert written == []
 

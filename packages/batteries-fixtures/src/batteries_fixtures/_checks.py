@@ -43,6 +43,7 @@ from batteries_fixtures._convert import (
     freeze,
     show_key,
 )
+from batteries_fixtures._reflection import own_rows_exist
 from batteries_fixtures._schema import TableInfo
 from batteries_fixtures.exceptions import DuplicateRecordError, UnresolvedReferenceError
 
@@ -66,6 +67,8 @@ async def check_duplicates(
     connection: AsyncConnection, converter: Converter, files: list[str]
 ) -> None:
     """Refuse two records of the fixture with the same primary key (or natural key)."""
+    if not converter.pk_keys:  # a table without a primary key may hold equal rows
+        return
     s = converter.staging
     info = converter.info
     # A key part written as a natural key is still NULL here: its text tells records apart.
@@ -347,11 +350,14 @@ async def mark_existing(
     files: list[str],
 ) -> None:
     """Mark staged rows already stored; refuse them in append mode; in merge, find unchanged."""
+    if not converter.pk_keys:  # nothing to find a stored row by: every record is appended
+        return
     s = converter.staging
     info = converter.info
     t = info.table
     same_key = and_(*(t.c[k] == s.c[k] for k in converter.pk_keys))
-    await connection.execute(update(s).where(exists().where(same_key)).values({EXISTS: 1}))
+    found = own_rows_exist(t, same_key, only=info.only)
+    await connection.execute(update(s).where(found).values({EXISTS: 1}))
     if mode == "append":
         problem = await _first(
             connection, s, s.c[EXISTS] == 1, extra=[s.c[k] for k in converter.pk_keys]
@@ -382,9 +388,8 @@ async def mark_existing(
             # A natural key not resolved yet: the row counts as changed.
             same = and_(same, s.c[ref.raw].is_(None))
         alike.append(or_(func.substr(s.c[SHAPE], position + 1, 1) == "0", same))
-    await connection.execute(
-        update(s).where(s.c[EXISTS] == 1, exists().where(same_key, *alike)).values({SAME: 1})
-    )
+    unchanged = own_rows_exist(t, same_key, *alike, only=info.only)
+    await connection.execute(update(s).where(s.c[EXISTS] == 1, unchanged).values({SAME: 1}))
 
 
 def _match(group: NaturalGroup, s: Table) -> ColumnElement[bool]:

@@ -137,15 +137,15 @@ class Converter:
         self.ignore_unknown = ignore_unknown
         self.pk_keys = info.pk_keys
         pk_set = set(self.pk_keys)
-        self.data_keys = [c.key for c in info.table.columns if c.key not in pk_set]
+        self.data_keys = [c.key for c in info.columns if c.key not in pk_set]
         self._slot = {key: i for i, key in enumerate(self.data_keys)}
         dialect = schema.dialect
         columns: list[Column[Any]] = [
-            Column(c.name, _stage_type(c.type, dialect), key=c.key) for c in info.table.columns
+            Column(c.name, _stage_type(c.type, dialect), key=c.key) for c in info.columns
         ]
         self.refs: dict[str, NaturalRef] = {}
         self._specs: dict[str, _Spec] = {}
-        for position, key in enumerate(c.key for c in info.table.columns):
+        for position, key in enumerate(c.key for c in info.columns):
             target_name = info.references.get(key)
             target = schema.tables.get(target_name) if target_name else None
             if target is None or target.natural_key is None:
@@ -237,7 +237,7 @@ class Converter:
             return
         dialect = self.schema.dialect
         plan: list[tuple[str | None, Callable[[Any], Any], bool]] = []
-        for position, column in enumerate(self.info.table.columns):
+        for position, column in enumerate(self.info.columns):
             decode = fast_decoder(self.info.codecs[column.key], column, dialect)
             process = _fast_bind(columns[position].type, dialect, processors[position])
             if process is not None:
@@ -307,6 +307,12 @@ class Converter:
                     f"{record.path} record {record.index}: table {info.name!r} has no field "
                     f"{key!r}; use --ignore-unknown to skip it"
                 )
+                if key in info.generated:
+                    msg = (
+                        f"{record.path} record {record.index}: table {info.name!r} field "
+                        f"{key!r} is a generated column, which the database computes: remove "
+                        "it from the fixture, or use --ignore-unknown to skip it"
+                    )
                 raise FixtureSchemaError(
                     msg, path=record.path, record=record.index, table=info.name, field=key
                 )
@@ -322,6 +328,15 @@ class Converter:
             if len(pk_keys) == 1:
                 self._put(row, pk_keys[0], pk, record)
             else:
+                if not pk_keys:
+                    msg = (
+                        f"{record.path} record {record.index}: table {info.name!r} has no "
+                        "primary key, so its records have no 'pk': give every column in "
+                        "'fields'"
+                    )
+                    raise FixtureFormatError(
+                        msg, path=record.path, record=record.index, table=info.name
+                    )
                 if not isinstance(pk, dict) or set(pk) != set(pk_keys):
                     msg = (
                         f"{record.path} record {record.index}: table {info.name!r} has a "
@@ -334,7 +349,7 @@ class Converter:
                 for key in pk_keys:
                     self._put(row, key, pk[key], record)
             has_pk = True
-        elif pk_keys and all(record.fields.get(k) is not None for k in pk_keys):
+        elif (pk_keys and all(record.fields.get(k) is not None for k in pk_keys)) or not pk_keys:
             has_pk = True
         elif info.natural_key is None:
             msg = (

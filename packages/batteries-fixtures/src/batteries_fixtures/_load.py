@@ -39,6 +39,7 @@ async def load(
     dry_run: bool = False,
     ignore_unknown: bool = False,
     models: Models = None,
+    schemas: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load fixture files into ``database`` in one transaction.
@@ -48,8 +49,8 @@ async def load(
     keys, append conflicts), then each table is written parents first with one
     ``INSERT ... SELECT``; foreign-key cycles are broken at a nullable foreign key (insert NULL,
     then one ``UPDATE ... FROM``) or deferred where the database allows; on PostgreSQL,
-    sequences are moved past the loaded keys when the load commits. Any error rolls back
-    everything.
+    every sequence a loaded column's default draws from is moved past the loaded keys when the
+    load commits. Any error rolls back everything.
 
     Args:
         database: A :class:`~batteries_models.Database` or a database URL.
@@ -58,10 +59,15 @@ async def load(
             its ``.json``/``.jsonl`` files, sorted by name.
         mode: ``"merge"`` (default) upserts by primary or natural key, so loading twice changes
             nothing; ``"append"`` inserts only and fails on an existing key; ``"truncate"``
-            first deletes every row of the fixture's tables (and no other table).
+            first deletes every row of the fixture's tables (and no other table: rows of other
+            tables pointing at them are refused up front). A table without a primary key is
+            appended to; a merge refuses one that holds rows.
         dry_run: Do everything, report, then roll back: nothing is written.
-        ignore_unknown: Skip tables and fields the schema does not have instead of failing.
+        ignore_unknown: Skip tables and fields the schema does not have (and generated
+            columns) instead of failing.
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        schemas: Schemas to reflect besides those of the search path (their tables are named
+            ``schema.table``).
         progress: Called as rows are written, per table.
 
     Returns:
@@ -89,7 +95,7 @@ async def load(
     report = LoadReport(dry_run=dry_run, mode=mode)
     async with open_database(database) as db:
         async with db.connect() as probe:
-            schema = await load_schema(probe, models)
+            schema = await load_schema(probe, models, schemas)
         await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report

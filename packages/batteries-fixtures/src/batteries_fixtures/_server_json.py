@@ -81,11 +81,15 @@ async def copy_records(
         return None
     line, guards = built
     table = info.table
+    query = select(line).select_from(table).order_by(*order_by)
+    if info.only:  # INHERITS children hold rows of their own, dumped as their own table
+        query = query.with_hint(table, "ONLY", "postgresql")
     if guards:
         outside = select(literal(1)).select_from(table).where(~and_(*guards)).limit(1)
+        if info.only:
+            outside = outside.with_hint(table, "ONLY", "postgresql")
         if (await connection.execute(outside)).first() is not None:
             return None
-    query = select(line).select_from(table).order_by(*order_by)
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     count = 0
     pending = b""
@@ -133,7 +137,7 @@ def _record_expression(
     """The record's text as one expression, and the conditions under which it is exact."""
     guards: list[ColumnElement[bool]] = []
     values: dict[str, _Text] = {}
-    for column in info.table.columns:
+    for column in info.columns:
         found = _value_expression(column, info, stored.get(column.name), connection)
         if found is None:
             return None
@@ -142,17 +146,18 @@ def _record_expression(
             guards.append(or_(column.is_(None), guard))
         values[column.key] = value
     pk_keys = info.pk_keys
+    parts: list[str | _Text] = [f'{{"table": {encode_json_string(info.name)}']
     if len(pk_keys) == 1:
-        pk: list[str | _Text] = [values[pk_keys[0]]]
-    else:  # an object, as json.dumps writes one
-        pk = ["{"]
+        parts += [', "pk": ', values[pk_keys[0]]]
+    elif pk_keys:  # an object, as json.dumps writes one
+        parts.append(', "pk": {')
         for i, key in enumerate(pk_keys):
-            pk += [("" if i == 0 else ", ") + encode_json_string(key) + ": ", values[key]]
-        pk.append("}")
-    parts: list[str | _Text] = [f'{{"table": {encode_json_string(info.name)}, "pk": ', *pk]
+            parts += [("" if i == 0 else ", ") + encode_json_string(key) + ": ", values[key]]
+        parts.append("}")
+    # else: a table without a primary key, whose records have no "pk"
     parts.append(', "fields": {')
     first = True
-    for column in info.table.columns:
+    for column in info.columns:
         if column.key in pk_keys:
             continue
         parts.append(("" if first else ", ") + encode_json_string(column.key) + ": ")

@@ -1,8 +1,8 @@
 """Stream fixture records into TEMP staging tables, a few thousand rows at a time.
 
-Parsing and conversion run in a worker thread, one flush ahead of the database writes, so the
-event loop stays free and the two overlap. At most ``FLUSH`` converted rows are in memory at
-any time, whatever the size of the files.
+Parsing and conversion run in a worker thread, so the event loop stays free; on PostgreSQL one
+flush ahead of the writes, so the two overlap. At most two flushes of converted rows
+(``FLUSH`` each) are in memory at any time, whatever the size of the files.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy.schema import CreateTable
 from batteries_fixtures._convert import FILE, RECORD, Converter
 from batteries_fixtures._db_errors import first_line
 from batteries_fixtures._formats import read_records
+from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._sources import Source, open_source
@@ -208,9 +209,10 @@ def _read(
                             skipped[record.table] = skipped.get(record.table, 0) + 1
                             continue
                         known = ", ".join(sorted(schema.tables)) or "none"
+                        hint = unknown_table_hint(record.table, schema.partitions, schema.schemas)
                         msg = (
                             f"{path} record {record.index}: unknown table {record.table!r} "
-                            f"(the database has {known}); use --ignore-unknown to skip it"
+                            f"(the database has {known}); use --ignore-unknown to skip it{hint}"
                         )
                         raise FixtureSchemaError(
                             msg, path=path, record=record.index, table=record.table
