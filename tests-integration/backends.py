@@ -40,6 +40,11 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def database_is_a_file(self) -> bool:
+        """The database is a file that connecting would create (SQLite), not a server's."""
+        return self.name == "sqlite"
+
+    @property
     def has_advisory_locks(self) -> bool:
         return self.name == "postgresql"
 
@@ -57,6 +62,21 @@ class Backend:
     def can_terminate_connections(self) -> bool:
         """A server whose connections another session can end (pg_terminate_backend)."""
         return self.name == "postgresql"
+
+    @property
+    def holds_datetimes_beyond_python(self) -> bool:
+        """Infinite, BC and after-9999 dates and timestamps (PostgreSQL; SQLite stores text)."""
+        return self.name == "postgresql"
+
+    @property
+    def has_postgres_types(self) -> bool:
+        """Domains, ranges, network, geometry, text search, hstore... (PostgreSQL's own)."""
+        return self.name == "postgresql"
+
+    @property
+    def keeps_any_stored_text(self) -> bool:
+        """A column holds any text or storage class its affinity lets through (SQLite)."""
+        return self.name == "sqlite"
 
     @property
     def exports_snapshots(self) -> bool:

@@ -39,7 +39,9 @@ DIALECTS: dict[str, Dialect] = {
 
 
 # A storage format of its own: the converter must keep SQLAlchemy's processor for it.
-CUSTOM_STORAGE = sqlite.DATETIME(storage_format="%(year)04d/%(month)02d/%(day)02d")  # type: ignore[no-untyped-call]
+CUSTOM_STORAGE = sqlite.DATETIME(
+    storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
+)  # type: ignore[no-untyped-call]
 
 
 def _schema(dialect: Dialect) -> Schema:

@@ -32,6 +32,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from batteries_fixtures._codecs import fast_decoder, resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord
+from batteries_fixtures._raw import RAW_TYPES, raw_positions
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import (
     FixtureFormatError,
@@ -191,6 +192,10 @@ class Converter:
         self.names = [c.name for c in columns]
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Staging columns that may receive the database's own text (see _raw).
+        self.raw_positions, self.copyable = (
+            raw_positions(columns, dialect) if dialect.name == "postgresql" else ((), True)
+        )
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
@@ -238,10 +243,11 @@ class Converter:
         dialect = self.schema.dialect
         plan: list[tuple[str | None, Callable[[Any], Any], bool]] = []
         for position, column in enumerate(self.info.columns):
-            decode = fast_decoder(self.info.codecs[column.key], column, dialect)
+            codec = self.info.codecs[column.key]
+            decode = fast_decoder(codec, column, dialect)
             process = _fast_bind(columns[position].type, dialect, processors[position])
             if process is not None:
-                decode = _then(decode, process)
+                decode = _then_raw(decode, process) if codec.raw else _then(decode, process)
             if column.key in self.refs:
                 decode = _not_a_list(decode)  # a natural key: the full path resolves it
             key = None if column.key == self.pk_keys[0] else column.key
@@ -392,7 +398,7 @@ class Converter:
         values = [row[key] for key in self.keys]
         for i, process in self._processors:  # only the few columns whose type has one
             value = values[i]
-            if value is not None:
+            if value is not None and type(value) not in RAW_TYPES:  # raw: the database's own
                 values[i] = process(value)
         return tuple(values)
 
@@ -482,6 +488,15 @@ def _fill(spec: _Spec, raw: Any, row: dict[str, Any]) -> None:
 def _then(decode: Callable[[Any], Any], process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def decode_and_bind(value: Any) -> Any:
         return process(decode(value))
+
+    return decode_and_bind
+
+
+def _then_raw(decode: Callable[[Any], Any], process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode_and_bind(value: Any) -> Any:
+        decoded = decode(value)
+        # A raw value is the database's own text: no bind step (as in driver_row).
+        return decoded if type(decoded) in RAW_TYPES else process(decoded)
 
     return decode_and_bind
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -226,6 +226,12 @@ def _refuse_unsupported(schema: Schema, chosen: list[str]) -> None:
     raise FixtureSchemaError(msg, table=found[0][0], field=found[0][1])
 
 
+def _read(
+    column: ColumnElement[Any], read: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None
+) -> ColumnElement[Any]:
+    return column if read is None else read(column).label(column.key)
+
+
 def _order_by(info: TableInfo, dialect: Dialect) -> list[ColumnElement[Any]]:
     if not info.pk:
         return keyless_order_by(info, dialect)
@@ -257,8 +263,15 @@ async def _dump_table(
     omit_pk = (natural_primary and info.surrogate_pk) or not pk_keys
     json_columns = [c for c in columns if info.codecs[c.key].is_json]
     flags = [c.is_(None).label(f"_isnull_{i}") for i, c in enumerate(json_columns)]
+    # Values a driver would lose are read as the database's text (see _pg_codecs, _raw).
+    read = [_read(c, info.codecs[c.key].read) for c in columns]
+    special_columns = [c for c in columns if info.codecs[c.key].special is not None]
+    specials = [
+        info.codecs[c.key].special(c).label(f"_special_{i}")  # type: ignore[misc]
+        for i, c in enumerate(special_columns)
+    ]
     order_by = _order_by(info, schema.dialect)
-    stmt = select(*columns, *flags).order_by(*order_by)
+    stmt = select(*read, *flags, *specials).order_by(*order_by)
     count_rows = select(func.count()).select_from(table)
     if info.only:  # INHERITS children hold rows of their own, dumped as their own table
         stmt = stmt.with_hint(table, "ONLY", "postgresql")
@@ -277,11 +290,15 @@ async def _dump_table(
             return copied
     positions = {c.key: i for i, c in enumerate(columns)}
     null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
+    special_at = {
+        c.key: len(columns) + len(json_columns) + i for i, c in enumerate(special_columns)
+    }
     # Every reference to a natural-key table, in the primary key or not, as its natural key.
     natural_refs: dict[str, str] = {}
     if keys is not None:
         natural_refs = {k: t for k, t in info.references.items() if keys.has(t)}
-    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode).
+    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode,
+    # position of the special text, its encoder).
     plan = [
         (
             c.key,
@@ -289,14 +306,24 @@ async def _dump_table(
             null_flags.get(c.key),
             natural_refs.get(c.key),
             info.codecs[c.key].encode,
+            special_at.get(c.key),
+            info.codecs[c.key].encode_text or info.codecs[c.key].encode,
         )
         for c in columns
         if c.key not in pk_keys
     ]
     pk_plan = [(k, positions[k], natural_refs.get(k), info.codecs[k].encode) for k in pk_keys]
     single_pk = len(pk_plan) == 1
+    pk_special = {
+        k: (special_at[k], info.codecs[k].encode_text or info.codecs[k].encode)
+        for k in pk_keys
+        if k in special_at
+    }
 
-    def encode_pk(key: str, value: Any, natural: str | None, encode_value: Any) -> Any:
+    def encode_pk(key: str, value: Any, natural: str | None, encode_value: Any, row: Any) -> Any:
+        if value is None and key in pk_special:  # a key only the database's text holds
+            at, encode_text = pk_special[key]
+            return encode_text(row[at])
         if natural is not None and keys is not None and value is not None:
             return keys.lookup(natural, value, info.name, key)
         return encode_value(value)
@@ -306,19 +333,21 @@ async def _dump_table(
         if not omit_pk:
             if single_pk:
                 key, position, natural, encode_value = pk_plan[0]
-                record["pk"] = encode_pk(key, row[position], natural, encode_value)
+                record["pk"] = encode_pk(key, row[position], natural, encode_value, row)
             else:
                 record["pk"] = {
-                    k: encode_pk(k, row[position], natural, enc)
+                    k: encode_pk(k, row[position], natural, enc, row)
                     for k, position, natural, enc in pk_plan
                 }
         fields: dict[str, Any] = {}
-        for key, position, flag, natural, encode_value in plan:
+        for key, position, flag, natural, encode_value, special, encode_special in plan:
             value = row[position]
             if flag is not None:
                 fields[key] = None if row[flag] else encode_value(value)
             elif value is None:
-                fields[key] = None
+                # A value only the database's text holds (infinity...) is NULL in its column.
+                text = None if special is None else row[special]
+                fields[key] = None if text is None else encode_special(text)
             elif natural is not None and keys is not None:
                 fields[key] = keys.lookup(natural, value, info.name, key)
             else:

@@ -20,6 +20,7 @@ from batteries_fixtures._apply import Applier, Mode
 from batteries_fixtures._convert import Converter
 from batteries_fixtures._db_errors import connection_lost, first_line, integrity_error
 from batteries_fixtures._graph import plan_load
+from batteries_fixtures._pg_codecs import LOAD_SETTINGS
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, expand_sources, open_source
@@ -118,6 +119,9 @@ async def _run(
         async with db.connect() as connection:
             if schema.dialect.name == "sqlite":
                 await _lock_database(connection)
+            elif schema.dialect.name == "postgresql":
+                for statement in LOAD_SETTINGS:
+                    await connection.exec_driver_sql(statement)
             converters = await stage(
                 connection, items, schema, ignore_unknown=ignore_unknown, report=report
             )

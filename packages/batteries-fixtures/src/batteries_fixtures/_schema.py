@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._codecs import Codec, codec_for
 from batteries_fixtures._graph import Edge
+from batteries_fixtures._pg_types import give_domains_operators, register_types
 from batteries_fixtures._reflection import (
     Catalog,
     ColumnFacts,
@@ -182,7 +183,7 @@ async def load_schema(
     natural: dict[str, tuple[str, ...]] = {}
     if models is None:
         metadata = MetaData()
-        tables: list[Table] = await connection.run_sync(reflect, metadata, catalog, schemas)
+        tables: list[Table] = await connection.run_sync(_reflect, metadata, catalog, schemas)
     else:
         if schemas:
             msg = (
@@ -222,6 +223,18 @@ def _missing(sync: Connection, tables: list[Table]) -> list[str]:
         if table.name not in existing[table.schema]:
             missing.append(table.fullname)
     return sorted(missing)
+
+
+def _reflect(
+    sync: Connection, metadata: MetaData, catalog: Catalog, schemas: Sequence[str]
+) -> list[Table]:
+    postgres = sync.dialect.name == "postgresql"
+    if postgres:
+        register_types(sync)  # no NullType (and no warning) for point, xml, ltree...
+    tables = reflect(sync, metadata, catalog, schemas)
+    if postgres:
+        give_domains_operators(metadata)
+    return tables
 
 
 def _apply_facts(info: TableInfo, facts: ColumnFacts, *, only: bool) -> None:

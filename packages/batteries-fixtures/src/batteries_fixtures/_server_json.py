@@ -188,6 +188,9 @@ def _concatenate(parts: list[str | _Text]) -> _Text:
 _MAX_ARGUMENTS = 100
 
 
+# Dates and timestamps: their codecs read the column itself inside years 1 to 9999, the range
+# these expressions are used in (outside it the table takes the Python path).
+_GUARDED = frozenset({"datetime-aware", "datetime-naive", "date"})
 _DATETIME = 'YYYY-MM-DD"T"HH24:MI:SS.US'
 # The years Python's datetime holds: outside them the Python path decides what happens. SQL
 # literals, not parameters: asyncpg sends datetime.max and date.max as 'infinity'.
@@ -213,6 +216,8 @@ def _value_expression(
     type_name, type_kind = stored
     codec = info.codecs[column.key]
     kind = codec.kind
+    if codec.read is not None and kind not in _GUARDED:
+        return None  # Python reads another expression of it: not the column's plain value
     resolved = resolve_type(column.type, connection.dialect)
 
     def quoted(inner: _Text) -> _Text:  # NULL stays NULL (concat() would give "")
