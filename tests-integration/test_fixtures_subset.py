@@ -26,6 +26,8 @@ from sqlalchemy import (
 from typer.testing import CliRunner
 
 from batteries_fixtures import FixtureSchemaError, dump, load
+from batteries_fixtures import _dump as dump_module
+from batteries_fixtures._server_json import copy_records
 from batteries_fixtures.cli import app
 from batteries_models import NAMING_CONVENTION, Database
 
@@ -293,3 +295,34 @@ def test_the_command_line_takes_where_and_with_related(backend: Any, tmp_path: P
         assert result.exit_code == 1
         assert result.stderr.count("\n") == 1, result.stderr
         assert fragment in result.stderr
+
+
+async def test_the_server_written_dump_keeps_the_same_subset(
+    backend: Any, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _seeded(database)
+    options: dict[str, Any] = {
+        "tables": ["review"],
+        "where": {"review": "stars >= 5"},
+        "with_related": True,
+    }
+    served: list[str] = []
+
+    async def watched(connection: Any, info: Any, *args: Any, **kwargs: Any) -> int | None:
+        count = await copy_records(connection, info, *args, **kwargs)
+        if count is not None:
+            served.append(info.name)
+        return count
+
+    async def never(*args: Any, **kwargs: Any) -> None:
+        return None
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dump_module, "copy_records", watched)
+        by_server = await _dump(database, **options)
+        patch.setattr(dump_module, "copy_records", never)
+        by_python = await _dump(database, **options)
+    assert by_server == by_python
+    assert _keys(by_server)["book"] == [1, 2, 3]
+    expected = ["author", "book", "review"] if backend.writes_dump_records_itself else []
+    assert served == expected

@@ -312,7 +312,7 @@ async def _dump_table(
         progress(info.name, 0, total)
     if keys is None:  # PostgreSQL may write the records itself, the same bytes
         copied = await copy_records(
-            connection, info, writer, order_by, total=total, progress=progress
+            connection, info, writer, order_by, total=total, progress=progress, rows=rows
         )
         if copied is not None:
             if progress is not None:
