@@ -85,3 +85,21 @@ def test_printing_the_settings_never_shows_a_password() -> None:
         assert "tive" not in text
         assert "postgresql://app:***@db/" in text
     assert settings.database().url == "postgresql://app:p@ss#w0rd@db/app"  # only the printing
+
+
+def test_environment_defaults_to_development_and_reads_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BATTERIES_ENVIRONMENT", raising=False)
+    assert BatteriesSettings().environment == "development"
+    monkeypatch.setenv("BATTERIES_ENVIRONMENT", " Production ")
+    assert BatteriesSettings().environment == "production"
+
+
+def test_an_unknown_environment_is_refused_with_the_allowed_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A typo must not pass for "development" and let development tools run in production.
+    monkeypatch.setenv("BATTERIES_ENVIRONMENT", "prod")
+    with pytest.raises(ValueError, match="'development', 'test' or 'production'"):
+        BatteriesSettings()

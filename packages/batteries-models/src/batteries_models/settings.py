@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import (
     BaseSettings,
@@ -22,13 +22,22 @@ from pydantic_settings import (
 from batteries_models._urls import mask_url
 from batteries_models.exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings", "SQLiteTransactionMode"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "BatteriesSettings",
+    "DatabaseSettings",
+    "Environment",
+    "SQLiteTransactionMode",
+]
 
 DEFAULT_DATABASE = "default"
 """Name of the database used when no name is given."""
 
 SQLiteTransactionMode = Literal["deferred", "immediate", "exclusive"]
 """How a SQLite transaction takes its lock: ``BEGIN DEFERRED``, ``IMMEDIATE`` or ``EXCLUSIVE``."""
+
+Environment = Literal["development", "test", "production"]
+"""Where the project runs (``BATTERIES_ENVIRONMENT``); development tools refuse ``production``."""
 
 _BUSY = "SQLite: seconds to wait for another connection's lock."
 _MODE = "SQLite: 'immediate' takes the write lock at BEGIN; 'deferred' on the first write."
@@ -95,9 +104,19 @@ class BatteriesSettings(BaseSettings):
     models: str | None = Field(default=None, description="Dotted path of the models module.")
     app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
     migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
+    environment: Environment = Field(
+        default="development",
+        description="Where the project runs; development tools refuse to run in 'production'.",
+    )
 
     def __repr_args__(self) -> Any:
         return _masked(super().__repr_args__())
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower_environment(cls, value: Any) -> Any:
+        # `Production` in a deploy script means production: never let case slip past a refusal.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @classmethod
     def settings_customise_sources(
