@@ -103,3 +103,19 @@ def test_an_unknown_environment_is_refused_with_the_allowed_names(
     monkeypatch.setenv("BATTERIES_ENVIRONMENT", "prod")
     with pytest.raises(ValueError, match="'development', 'test' or 'production'"):
         BatteriesSettings()
+
+
+def test_overrides_replace_the_default_url_and_keep_its_engine_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BATTERIES_DATABASES__DEFAULT__URL", "sqlite:///configured.db")
+    monkeypatch.setenv("BATTERIES_DATABASES__DEFAULT__POOL_SIZE", "7")
+    settings = BatteriesSettings()
+
+    overridden = settings.with_overrides(database_url="sqlite:///given.db", models="other.models")
+
+    assert overridden.database().url == "sqlite:///given.db"
+    assert overridden.database().pool_size == 7
+    assert overridden.models == "other.models"
+    assert settings.database().url == "sqlite:///configured.db"  # a copy; the original is kept
+    assert settings.with_overrides() == settings

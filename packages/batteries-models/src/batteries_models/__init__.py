@@ -15,19 +15,24 @@ Example::
 
 from importlib.metadata import version as _version
 
+from batteries_models._apps import APP_FILES, DiscoveredApp, discover_app
 from batteries_models._base import NAMING_CONVENTION, BaseModel
 from batteries_models._database import Database
 from batteries_models._discovery import DiscoveredModels, discover_models
+from batteries_models._environment import refuse_in_production
 from batteries_models._registry import DatabaseRegistry
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models._uuid import uuid7
 from batteries_models.exceptions import (
+    AppDiscoveryError,
     BatteriesError,
     ConfigurationError,
     DatabaseBusyError,
     DatabaseUnreachableError,
     MissingDriverError,
+    MissingPackageError,
     ModelDiscoveryError,
+    RefusedInProductionError,
 )
 from batteries_models.mixins import IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin, utcnow
 from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, DatabaseSettings
@@ -35,8 +40,10 @@ from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, Datab
 __version__ = _version("batteries-models")
 
 __all__ = [
+    "APP_FILES",
     "DEFAULT_DATABASE",
     "NAMING_CONVENTION",
+    "AppDiscoveryError",
     "BaseModel",
     "BatteriesError",
     "BatteriesSettings",
@@ -46,17 +53,22 @@ __all__ = [
     "DatabaseRegistry",
     "DatabaseSettings",
     "DatabaseUnreachableError",
+    "DiscoveredApp",
     "DiscoveredModels",
     "IntIDMixin",
     "MissingDriverError",
+    "MissingPackageError",
     "ModelDiscoveryError",
+    "RefusedInProductionError",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UUIDMixin",
     "__version__",
+    "discover_app",
     "discover_models",
     "mask_url",
     "normalise_url",
+    "refuse_in_production",
     "utcnow",
     "uuid7",
 ]

@@ -5,10 +5,13 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
 
     BatteriesError
     ├── ConfigurationError (ValueError)
-    │   └── MissingDriverError (ImportError)
+    │   ├── MissingDriverError (ImportError)
+    │   └── MissingPackageError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
     ├── DatabaseBusyError (TimeoutError)
-    └── ModelDiscoveryError (ImportError)
+    ├── ModelDiscoveryError (ImportError)
+    ├── AppDiscoveryError (ImportError)
+    └── RefusedInProductionError (PermissionError)
 
 Messages are one line: what is wrong and what to do. URLs in messages are always masked.
 """
@@ -16,12 +19,15 @@ Messages are one line: what is wrong and what to do. URLs in messages are always
 from __future__ import annotations
 
 __all__ = [
+    "AppDiscoveryError",
     "BatteriesError",
     "ConfigurationError",
     "DatabaseBusyError",
     "DatabaseUnreachableError",
     "MissingDriverError",
+    "MissingPackageError",
     "ModelDiscoveryError",
+    "RefusedInProductionError",
 ]
 
 
@@ -90,3 +96,41 @@ class ModelDiscoveryError(BatteriesError, ImportError):
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(message)
         self.path = path
+
+
+class AppDiscoveryError(BatteriesError, ImportError):
+    """The project's FastAPI app could not be found or imported.
+
+    Attributes:
+        path: What was asked for (``module:attribute``), or ``""`` when nothing was found.
+        looked: Where discovery looked, in order, each with what it found there.
+    """
+
+    def __init__(self, message: str, *, path: str, looked: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.path = path
+        self.looked = looked
+
+
+class MissingPackageError(ConfigurationError, ImportError):
+    """A feature that was asked for needs a FastAPI Batteries package that is not installed.
+
+    Attributes:
+        distribution: The distribution to install (``batteries-migrate``).
+    """
+
+    def __init__(self, message: str, *, distribution: str) -> None:
+        super().__init__(message)
+        self.distribution = distribution
+
+
+class RefusedInProductionError(BatteriesError, PermissionError):
+    """A development tool was asked to run where ``BATTERIES_ENVIRONMENT`` is ``production``.
+
+    Attributes:
+        action: What was refused (``seed the database``).
+    """
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.action = action

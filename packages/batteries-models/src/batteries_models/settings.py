@@ -136,6 +136,25 @@ class BatteriesSettings(BaseSettings):
             file_secret_settings,
         )
 
+    def with_overrides(
+        self, *, database_url: str | None = None, models: str | None = None
+    ) -> BatteriesSettings:
+        """Return a copy with the default database at ``database_url`` and ``models`` as models.
+
+        What ``--database-url`` and ``--models`` of a command mean. ``None`` keeps the setting;
+        the default database keeps its engine options (those of ``databases.default`` when it
+        is configured there), only its URL changes.
+        """
+        update: dict[str, Any] = {}
+        if models is not None:
+            update["models"] = models
+        if database_url is not None:
+            update["database_url"] = database_url
+            if DEFAULT_DATABASE in self.databases:
+                named = self.databases[DEFAULT_DATABASE].model_copy(update={"url": database_url})
+                update["databases"] = {**self.databases, DEFAULT_DATABASE: named}
+        return self.model_copy(update=update)
+
     def database_names(self) -> list[str]:
         """Names of every configured database, ``default`` first when it is configured."""
         names = sorted(self.databases)
