@@ -6,7 +6,6 @@ Commands only parse options and call :func:`batteries_fixtures.dump` /
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from batteries_models import Database
+    from batteries_models import BatteriesSettings, Database
 
 __all__ = ["app", "main"]
 
@@ -107,7 +106,7 @@ def dump(
     """Dump tables to a JSON or JSONL fixture (stdout by default)."""
     from batteries_fixtures._dump import dump as dump_api
 
-    target, model_path = _target(database_url, database, models)
+    target, model_path, _ = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -146,7 +145,15 @@ def load(
     ] = False,
     truncate: Annotated[
         bool,
-        typer.Option("--truncate", help="First delete every row of the fixture's tables."),
+        typer.Option(
+            "--truncate",
+            help="First delete every row of the fixture's tables (development only: refused "
+            "where BATTERIES_ENVIRONMENT=production unless --force).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow --truncate where BATTERIES_ENVIRONMENT=production."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[
@@ -170,9 +177,11 @@ def load(
     mode: Literal["merge", "append", "truncate"] = (
         "append" if append else "truncate" if truncate else "merge"
     )
-    target, model_path = _target(database_url, database, models)
-    if truncate and not dry_run and not yes:
-        _confirm_truncate(target, files)
+    target, model_path, settings = _target(database_url, database, models)
+    if truncate and not dry_run:
+        _refuse_truncate_in_production(settings, force)
+        if not yes:
+            _confirm_truncate(target, files)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -206,6 +215,7 @@ def main() -> None:
 
 def _run(database: Database, work: Coroutine[Any, Any, T]) -> T:
     """Run ``work`` in a new event loop, then close the engine's connections in that loop."""
+    import asyncio
 
     async def run() -> T:
         try:
@@ -243,7 +253,9 @@ def _errors() -> Iterator[None]:
         _fail(mask_url(f"unexpected {type(exc).__name__}{detail}"))
 
 
-def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
+def _target(
+    url: str | None, name: str | None, models: str | None
+) -> tuple[Database, str | None, BatteriesSettings]:
     from batteries_models import BatteriesError, BatteriesSettings, Database, mask_url
 
     if url is not None and name is not None:
@@ -260,7 +272,21 @@ def _target(url: str | None, name: str | None, models: str | None) -> tuple[Data
         _fail(mask_url(str(exc)))
     except Exception as exc:
         _fail(mask_url(f"Cannot read the settings: {str(exc).splitlines()[0]}"))
-    return database, models if models is not None else settings.models
+    return database, models if models is not None else settings.models, settings
+
+
+def _refuse_truncate_in_production(settings: BatteriesSettings, force: bool) -> None:
+    from batteries_models import RefusedInProductionError, refuse_in_production
+
+    try:
+        refuse_in_production(
+            "delete every row of the fixture's tables (load --truncate)",
+            settings=settings,
+            force=force,
+            override="pass --force",
+        )
+    except RefusedInProductionError as exc:
+        _fail(str(exc))
 
 
 def _confirm_truncate(database: Database, files: list[str]) -> None:

@@ -7,9 +7,11 @@ Mounted by batteries-cli as ``fastapi-batteries db``::
     fastapi-batteries db upgrade
     fastapi-batteries db downgrade -1 --yes
 
-Every command takes ``--database NAME`` (default ``default``). Heavy modules (SQLAlchemy,
-Alembic, the models) are imported inside the commands, so ``--help`` stays fast. Errors print one
-line on stderr and exit with status 1; ``check`` also exits 1 when models and migrations differ.
+Every command takes ``--database NAME`` (default ``default``); the commands that talk to the
+database also take ``--database-url`` and ``--models``, as the fixtures commands do. Heavy
+modules (SQLAlchemy, Alembic, the models) are imported inside the commands, so ``--help`` stays
+fast. Errors print one line on stderr and exit with status 1; ``check`` also exits 1 when models
+and migrations differ.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import typer
 
 if TYPE_CHECKING:
     from batteries_migrate._revision import Revision
+    from batteries_models import BatteriesSettings
 
 __all__ = ["app"]
 
@@ -38,8 +41,15 @@ app = typer.Typer(
 Database = Annotated[
     str,
     typer.Option(
-        "--database", "-d", help="Name of the database in the settings.", show_default=True
+        "--database", "-d", help="Name of a database configured in the settings.", show_default=True
     ),
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: the settings' database)."),
+]
+Models = Annotated[
+    str | None, typer.Option("--models", help="Models module (default: [tool.batteries] models).")
 ]
 Sql = Annotated[bool, typer.Option("--sql", help="Dry run: print the SQL, change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
@@ -77,13 +87,18 @@ def makemigrations(
     message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
     empty: Annotated[bool, typer.Option("--empty", help="Write a blank revision.")] = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Write a revision from the differences between the models and the database."""
     from batteries_migrate import _commands
 
     with _errors(traceback), _warnings():
-        revision = _commands.make_migration(message, empty=empty, database=database)
+        settings = _settings(database, database_url, models)
+        revision = _commands.make_migration(
+            message, empty=empty, database=database, settings=settings
+        )
     if revision is None:
         typer.echo("No changes detected: nothing written (use --empty for a blank revision)")
     else:
@@ -96,13 +111,18 @@ def upgrade(
     sql: Sql = False,
     quiet: Quiet = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Apply the migrations up to REVISION (head by default)."""
     from batteries_migrate import _commands
 
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
-        output = _commands.upgrade(revision, sql=sql, database=database, progress=progress)
+        settings = _settings(database, database_url, models)
+        output = _commands.upgrade(
+            revision, sql=sql, database=database, settings=settings, progress=progress
+        )
     _finish(output, done, "Applied", database, quiet)
 
 
@@ -113,6 +133,8 @@ def downgrade(
     yes: Yes = False,
     quiet: Quiet = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Revert the migrations down to REVISION (asks for confirmation)."""
@@ -121,17 +143,26 @@ def downgrade(
     if not sql:
         _confirm(f"Downgrade database {database!r} to {revision}? Data may be lost.", yes)
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
-        output = _commands.downgrade(revision, sql=sql, database=database, progress=progress)
+        settings = _settings(database, database_url, models)
+        output = _commands.downgrade(
+            revision, sql=sql, database=database, settings=settings, progress=progress
+        )
     _finish(output, done, "Reverted", database, quiet)
 
 
 @app.command()
-def current(database: Database = "default", traceback: ShowTraceback = False) -> None:
+def current(
+    database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
+    traceback: ShowTraceback = False,
+) -> None:
     """Print the revision the database is at."""
     from batteries_migrate import _commands
 
     with _errors(traceback):
-        revisions = _commands.current(database=database)
+        settings = _settings(database, database_url, models)
+        revisions = _commands.current(database=database, settings=settings)
     typer.echo("\n".join(revisions) if revisions else "(no revision applied)")
 
 
@@ -172,6 +203,8 @@ def stamp(
     sql: Sql = False,
     yes: Yes = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Record REVISION as applied without running migrations (asks for confirmation)."""
@@ -180,7 +213,8 @@ def stamp(
     if not sql:
         _confirm(f"Record {revision} as the revision of database {database!r}?", yes)
     with _errors(traceback):
-        output = _commands.stamp(revision, sql=sql, database=database)
+        settings = _settings(database, database_url, models)
+        output = _commands.stamp(revision, sql=sql, database=database, settings=settings)
     typer.echo(output if output is not None else f"Stamped database {database!r} at {revision}")
 
 
@@ -202,22 +236,33 @@ def merge(
 def show(
     revision: Annotated[str, typer.Argument(help="A revision id, head, current.")],
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Show one revision."""
     from batteries_migrate import _commands
 
     with _errors(traceback):
-        _print_revisions(_commands.show(revision, database=database), verbose=True)
+        settings = _settings(database, database_url, models)
+        _print_revisions(
+            _commands.show(revision, database=database, settings=settings), verbose=True
+        )
 
 
 @app.command()
-def check(database: Database = "default", traceback: ShowTraceback = False) -> None:
+def check(
+    database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
+    traceback: ShowTraceback = False,
+) -> None:
     """Exit 1 when the models differ from the migrated database (for CI)."""
     from batteries_migrate import _commands
 
     with _errors(traceback), _warnings():
-        differences = _commands.check(database=database)
+        settings = _settings(database, database_url, models)
+        differences = _commands.check(database=database, settings=settings)
     if differences:
         typer.echo(f"Models and migrations of database {database!r} differ:", err=True)
         for line in differences:
@@ -228,6 +273,17 @@ def check(database: Database = "default", traceback: ShowTraceback = False) -> N
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _settings(database: str, url: str | None, models: str | None) -> BatteriesSettings | None:
+    """The settings with ``--database-url`` and ``--models`` applied; ``None`` when neither is."""
+    if url is None and models is None:
+        return None
+    if url is not None and database != "default":
+        _fail("--database-url and --database cannot be used together: choose one")
+    from batteries_models import BatteriesSettings
+
+    return BatteriesSettings().with_overrides(database_url=url, models=models)
 
 
 def _fail(message: str) -> NoReturn:
