@@ -62,3 +62,12 @@ class Backend:
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"
+
+    @property
+    def has_passwords(self) -> bool:
+        """URLs can carry a password (this server trusts local users, so any one works)."""
+        return self.name == "postgresql"
+
+    def client_query(self, sql: str) -> list[str]:
+        """Arguments that make the database's own client run ``sql`` and print bare values."""
+        return ["-tAc", sql] if self.name == "postgresql" else [sql]

@@ -1,0 +1,212 @@
+"""``fastapi-batteries config``: the project's settings, and the checks to run before a deploy."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from batteries_cli._errors import describe, fail, warn
+from batteries_cli._options import DatabaseName, DatabaseUrl, Models
+
+if TYPE_CHECKING:
+    from batteries_models import BatteriesSettings
+
+__all__ = ["app", "check"]
+
+app = typer.Typer(
+    name="config",
+    help="The project's settings: check them before a deploy.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+Status = Literal["ok", "FAIL", "skip"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one check, printed as one line."""
+
+    status: Status
+    what: str
+    detail: str
+
+    def line(self) -> str:
+        """``ok    what: detail``."""
+        return f"{self.status:<6}{self.what}: {self.detail}"
+
+
+@app.command()
+def check(
+    app_path: Annotated[
+        str | None,
+        typer.Option("--app", help="The app, as module:attribute (default: as dev finds it)."),
+    ] = None,
+    factory: Annotated[
+        bool, typer.Option("--factory", help="--app names a function that builds the app.")
+    ] = False,
+    database: DatabaseName = None,
+    database_url: DatabaseUrl = None,
+    models: Models = None,
+) -> None:
+    """Check settings, models, databases, migrations and the app; exit 1 if any check fails.
+
+    One line per check. Every configured database is checked, or only the one of --database
+    or --database-url.
+    """
+    if database is not None and database_url is not None:
+        fail("--database-url and --database cannot be used together: choose one")
+    colours = {"ok": typer.colors.GREEN, "FAIL": typer.colors.RED, "skip": typer.colors.YELLOW}
+    counts = {"ok": 0, "FAIL": 0, "skip": 0}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for result in _checks(app_path, factory, database, database_url, models):
+            counts[result.status] += 1
+            typer.secho(result.line(), fg=colours[result.status])
+    for warning in caught:
+        warn(str(warning.message))
+    typer.echo(f"{counts['ok']} ok, {counts['FAIL']} failed, {counts['skip']} skipped")
+    if counts["FAIL"]:
+        raise typer.Exit(1)
+
+
+def _checks(
+    app_path: str | None,
+    factory: bool,
+    database: str | None,
+    database_url: str | None,
+    models: str | None,
+) -> Iterator[Check]:
+    from batteries_models import BatteriesSettings, discover_models
+
+    try:
+        settings = BatteriesSettings().with_overrides(database_url=database_url, models=models)
+    except Exception as exc:
+        yield Check("FAIL", "settings", describe(exc))
+        return
+    yield Check("ok", "settings", f"valid (environment: {settings.environment})")
+
+    have_models = False
+    if settings.models is None:
+        yield Check("skip", "models", "no models module configured ([tool.batteries] models)")
+    else:
+        try:
+            found = discover_models(settings.models)
+        except Exception as exc:
+            yield Check("FAIL", "models", describe(exc))
+        else:
+            have_models = bool(found.tables)
+            yield Check("ok", "models", f"{settings.models} imports ({len(found.tables)} tables)")
+
+    names = [database or "default"] if database or database_url else settings.database_names()
+    if not names:
+        yield Check("FAIL", "databases", "none configured: set DATABASE_URL")
+    for name in names:
+        yield from _database_checks(name, settings, have_models)
+
+    yield _app_check(app_path, factory, settings)
+
+
+def _database_checks(name: str, settings: BatteriesSettings, have_models: bool) -> Iterator[Check]:
+    """Reachable, at head, no model change without a migration: each only if the one before is."""
+    import batteries_migrate
+
+    what = f"database {name!r}"
+    try:
+        url = _reach(name, settings)
+    except Exception as exc:
+        yield Check("FAIL", what, describe(exc))
+        yield Check("skip", f"migrations of {name!r}", "the database is unreachable")
+        return
+    yield Check("ok", what, f"reachable ({url})")
+
+    what = f"migrations of {name!r}"
+    try:
+        target = batteries_migrate.resolve_target(name, settings=settings)
+        if not (target.directory / "env.py").is_file():
+            yield Check("skip", what, f"no migrations folder at {target.directory}")
+            return
+        heads = [
+            revision.id for revision in batteries_migrate.heads(database=name, settings=settings)
+        ]
+        at = batteries_migrate.current(database=name, settings=settings)
+    except Exception as exc:
+        yield Check("FAIL", what, describe(exc))
+        return
+    flag = "" if name == "default" else f" --database {name}"
+    if len(heads) > 1:
+        yield Check("FAIL", what, f"{len(heads)} heads ({', '.join(heads)}): run db merge{flag}")
+        return
+    if sorted(at) != sorted(heads):
+        where = ", ".join(at) or "no revision"
+        yield Check(
+            "FAIL",
+            what,
+            f"not at head (at {where}, head {', '.join(heads) or 'none'}): "
+            f"run fastapi-batteries db upgrade{flag}",
+        )
+        return
+    yield Check("ok", what, f"at head {', '.join(heads) or '(no revision)'}")
+
+    what = f"model changes of {name!r}"
+    if not have_models:
+        yield Check("skip", what, "no models to compare with the migrations")
+        return
+    try:
+        differences = batteries_migrate.check(database=name, settings=settings)
+    except Exception as exc:
+        yield Check("FAIL", what, describe(exc))
+        return
+    if differences:
+        listed = "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
+        yield Check(
+            "FAIL",
+            what,
+            f"{len(differences)} change(s) without a migration ({listed}): "
+            f"run fastapi-batteries db makemigrations{flag}",
+        )
+    else:
+        yield Check("ok", what, "every model change has a migration")
+
+
+def _reach(name: str, settings: BatteriesSettings) -> str:
+    """Connect to database ``name``; its masked URL. A missing SQLite file is not created."""
+    import asyncio
+
+    from batteries_models import Database, DatabaseUnreachableError
+
+    database = Database.from_settings(settings.database(name), name=name)
+    path = database.url.database or ""
+    file_database = path not in ("", ":memory:") and not path.startswith("file:")
+    if database.dialect_name == "sqlite" and file_database and not Path(path).is_file():
+        msg = f"SQLite file {path} of database {name!r} does not exist: check the URL"
+        raise DatabaseUnreachableError(msg, url=database.masked_url, host=None, port=None)
+
+    async def ping() -> None:
+        try:
+            await database.ping()
+        finally:
+            await database.dispose()
+
+    asyncio.run(ping())
+    return database.masked_url
+
+
+def _app_check(app_path: str | None, factory: bool, settings: BatteriesSettings) -> Check:
+    from batteries_models import AppDiscoveryError, discover_app
+
+    try:
+        found = discover_app(app_path, factory=factory, settings=settings)
+        found.load()
+    except AppDiscoveryError as exc:
+        if not exc.path and app_path is None:  # no app anywhere: a project may have none
+            return Check("skip", "app", "none found (set [tool.batteries] app)")
+        return Check("FAIL", "app", describe(exc))
+    except Exception as exc:
+        return Check("FAIL", "app", describe(exc))
+    return Check("ok", "app", f"{found.import_string} imports (from {found.source})")

@@ -1,0 +1,86 @@
+"""``fastapi-batteries config check``: a deploy gate, one line per check, exit 1 on a failure."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+
+from backends import Backend
+from demo_project import DemoProject
+
+AGE = "    age: int | None = None\n"
+
+
+def failures(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("FAIL")]
+
+
+def test_a_ready_project_passes_every_check(demo: DemoProject) -> None:
+    demo.ready()
+
+    done = demo.run("config", "check")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "ok    settings",
+        "ok    models",
+        "ok    database 'default'",
+        "ok    migrations of 'default'",
+        "ok    model changes of 'default'",
+        "ok    app",
+    ]
+    assert lines[-1] == "6 ok, 0 failed, 0 skipped"
+
+
+def test_a_pending_migration_fails_one_line(demo: DemoProject) -> None:
+    done = demo.run("db", "stamp", "--yes", "base")  # reachable, nothing applied
+    assert done.returncode == 0, done.stderr
+
+    done = demo.run("config", "check")
+
+    assert done.returncode == 1
+    assert failures(done.stdout) == [
+        "FAIL  migrations of 'default': not at head (at no revision, head "
+        f"{head(demo)}): run fastapi-batteries db upgrade"
+    ]
+
+
+def test_a_model_change_without_a_migration_fails_one_line(demo: DemoProject) -> None:
+    demo.ready()
+    models = demo.root / "demo_app" / "models.py"
+    source = models.read_text(encoding="utf-8")
+    models.write_text(
+        source.replace('    """A power a hero can have."""\n', '    """A power."""\n\n' + AGE)
+    )
+
+    done = demo.run("config", "check")
+
+    assert done.returncode == 1
+    (line,) = failures(done.stdout)
+    assert line.startswith("FAIL  model changes of 'default': 1 change(s) without a migration")
+    assert "add column power.age" in line
+    assert line.endswith("run fastapi-batteries db makemigrations")
+
+
+def test_an_unreachable_database_fails_one_line_and_hides_the_password(
+    demo: DemoProject, backend: Backend
+) -> None:
+    if backend.has_passwords:
+        url = make_url(backend.url).set(password="s3cret-pw", port=1)
+        unreachable = url.render_as_string(hide_password=False)
+    else:
+        unreachable = f"sqlite+aiosqlite:///{demo.root / 'missing.sqlite3'}"
+
+    done = demo.run("config", "check", env=demo.env(DATABASE_URL=unreachable))
+
+    assert done.returncode == 1
+    (line,) = failures(done.stdout)
+    assert line.startswith("FAIL  database 'default': ")
+    assert "skip  migrations of 'default': the database is unreachable" in done.stdout
+    assert "s3cret-pw" not in done.stdout + done.stderr
+    assert not (demo.root / "missing.sqlite3").exists()  # the check created no database
+
+
+def head(demo: DemoProject) -> str:
+    done = demo.run("db", "heads")
+    return done.stdout.split(" -> ")[1].split(" ")[0]
