@@ -26,6 +26,7 @@ from batteries_models._uuid import uuid7
 from batteries_models.exceptions import (
     AppDiscoveryError,
     BatteriesError,
+    BatteriesWarning,
     ConfigurationError,
     DatabaseBusyError,
     DatabaseUnreachableError,
@@ -33,9 +34,16 @@ from batteries_models.exceptions import (
     MissingPackageError,
     ModelDiscoveryError,
     RefusedInProductionError,
+    UnknownSettingWarning,
 )
 from batteries_models.mixins import IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin, utcnow
-from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, DatabaseSettings
+from batteries_models.settings import (
+    DEFAULT_DATABASE,
+    BatteriesSettings,
+    DatabaseSettings,
+    SettingSource,
+    SettingsReport,
+)
 
 __version__ = _version("batteries-models")
 
@@ -47,6 +55,7 @@ __all__ = [
     "BaseModel",
     "BatteriesError",
     "BatteriesSettings",
+    "BatteriesWarning",
     "ConfigurationError",
     "Database",
     "DatabaseBusyError",
@@ -60,9 +69,12 @@ __all__ = [
     "MissingPackageError",
     "ModelDiscoveryError",
     "RefusedInProductionError",
+    "SettingSource",
+    "SettingsReport",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UUIDMixin",
+    "UnknownSettingWarning",
     "__version__",
     "discover_app",
     "discover_models",

@@ -13,6 +13,9 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
     ├── AppDiscoveryError (ImportError)
     └── RefusedInProductionError (PermissionError)
 
+    BatteriesWarning (UserWarning)
+    └── UnknownSettingWarning
+
 Messages are one line: what is wrong and what to do. URLs in messages are always masked.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "AppDiscoveryError",
     "BatteriesError",
+    "BatteriesWarning",
     "ConfigurationError",
     "DatabaseBusyError",
     "DatabaseUnreachableError",
@@ -28,6 +32,7 @@ __all__ = [
     "MissingPackageError",
     "ModelDiscoveryError",
     "RefusedInProductionError",
+    "UnknownSettingWarning",
 ]
 
 
@@ -91,11 +96,18 @@ class ModelDiscoveryError(BatteriesError, ImportError):
 
     Attributes:
         path: The dotted module path that was given.
+        file: The file whose code failed (a ``SyntaxError``'s file, or the deepest frame of the
+            project's code), when known.
+        line: The line of ``file`` that failed, when known.
     """
 
-    def __init__(self, message: str, *, path: str) -> None:
+    def __init__(
+        self, message: str, *, path: str, file: str | None = None, line: int | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
+        self.file = file
+        self.line = line
 
 
 class AppDiscoveryError(BatteriesError, ImportError):
@@ -134,3 +146,26 @@ class RefusedInProductionError(BatteriesError, PermissionError):
     def __init__(self, message: str, *, action: str) -> None:
         super().__init__(message)
         self.action = action
+
+
+class BatteriesWarning(UserWarning):
+    """Root of every warning issued by a FastAPI Batteries package.
+
+    The command lines show these as one line each, without Python's source location.
+    """
+
+
+class UnknownSettingWarning(BatteriesWarning):
+    """A ``[tool.batteries]`` key or a ``BATTERIES_`` variable of a ``.env`` names no setting.
+
+    Attributes:
+        key: The key or variable as written.
+        path: The file that holds it.
+        suggestion: The closest known key, if one is close.
+    """
+
+    def __init__(self, message: str, *, key: str, path: str, suggestion: str | None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.path = path
+        self.suggestion = suggestion
