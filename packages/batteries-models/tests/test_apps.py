@@ -107,3 +107,18 @@ def test_a_broken_module_and_a_missing_attribute_are_one_line_each(project: Path
     write(project, "empty.py", "")
     with pytest.raises(AppDiscoveryError, match="Module 'empty' has no attribute 'app'"):
         discover_app("empty:app")
+
+
+def test_from_a_subfolder_the_app_imports_from_the_project_root(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "pyproject.toml", '[tool.batteries]\napp = "webapp.main:app"\n')
+    write(project, "webapp/__init__.py", "")
+    write(project, "webapp/main.py", APP.format(name="app", title="from the root"))
+    (project / "docs").mkdir()
+    monkeypatch.chdir(project / "docs")
+
+    found = discover_app(settings=BatteriesSettings())
+
+    assert (found.import_string, found.root) == ("webapp.main:app", project)
+    assert found.load().title == "from the root"

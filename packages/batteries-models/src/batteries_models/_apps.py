@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from batteries_models._imports import import_project_module, project_on_path
+from batteries_models._imports import import_project_module
 from batteries_models.exceptions import AppDiscoveryError, MissingDriverError
 
 if TYPE_CHECKING:
@@ -126,14 +127,15 @@ def discover_app(
 
 def _from_spec(spec: str, *, factory: bool, source: str) -> DiscoveredApp:
     module, _, attribute = spec.partition(":")
-    root = Path.cwd()
+    folder: Path | None = None
     if module.endswith(".py") or "/" in module:
         path = Path(module).resolve()
         if not path.is_file():
             msg = f"App file {module} does not exist (app {spec!r}, from {source})"
             raise AppDiscoveryError(msg, path=spec)
-        module, root = _module_of(path)
-    loaded = _import(module, root)
+        module, folder = _module_of(path)
+    loaded = _import(module, folder)
+    root = _root_of(loaded, module)
     if not attribute:
         found = _find_app(loaded)
         if found is None:
@@ -164,9 +166,20 @@ def _module_of(path: Path) -> tuple[str, Path]:
     return ".".join(parts), folder
 
 
-def _import(module: str, root: Path) -> Any:
-    project_on_path(str(root))
+def _import(module: str, folder: Path | None) -> Any:
+    """Import ``module``, from ``folder`` when given, else as the project's modules import."""
+    if folder is not None and str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
     return import_project_module(module, what="app module", error=AppDiscoveryError)
+
+
+def _root_of(loaded: Any, module: str) -> Path:
+    """The folder ``module`` was imported from: above its top package (uvicorn's app_dir)."""
+    file = getattr(loaded, "__file__", None)
+    if file is None:  # a namespace package: the working folder is the best guess
+        return Path.cwd()
+    levels = module.count(".") + (1 if Path(file).name == "__init__.py" else 0)
+    return Path(file).resolve().parents[levels]
 
 
 def _find_app(module: Any) -> tuple[str, Any] | None:

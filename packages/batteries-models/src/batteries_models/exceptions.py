@@ -116,12 +116,24 @@ class AppDiscoveryError(BatteriesError, ImportError):
     Attributes:
         path: What was asked for (``module:attribute``), or ``""`` when nothing was found.
         looked: Where discovery looked, in order, each with what it found there.
+        file: The file whose code failed to import, when known.
+        line: The line of ``file`` that failed, when known.
     """
 
-    def __init__(self, message: str, *, path: str, looked: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        looked: tuple[str, ...] = (),
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.looked = looked
+        self.file = file
+        self.line = line
 
 
 class MissingPackageError(ConfigurationError, ImportError):
