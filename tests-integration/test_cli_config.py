@@ -1,10 +1,17 @@
-"""``fastapi-batteries config check``: a deploy gate, one line per check, exit 1 on a failure."""
+"""``fastapi-batteries config``: ``show`` says where each setting came from; ``check`` is a
+deploy gate, one line per check and exit 1 on a failure."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from backends import Backend
+from batteries_cli._app import app
 from demo_project import DemoProject
 
 AGE = "    age: int | None = None\n"
@@ -84,3 +91,52 @@ def test_an_unreachable_database_fails_one_line_and_hides_the_password(
 def head(demo: DemoProject) -> str:
     done = demo.run("db", "heads")
     return done.stdout.split(" -> ")[1].split(" ")[0]
+
+
+def test_show_names_each_source_and_masks_passwords(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "BATTERIES_DATABASE_URL", "BATTERIES_MODELS", "BATTERIES_ECHO"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app:s3cret-pw@db.example/app\n")
+    monkeypatch.setenv("BATTERIES_ECHO", "true")
+
+    shown = CliRunner().invoke(app, ["config", "show"])
+
+    assert shown.exit_code == 0, shown.output
+    rows = {line.split()[0]: line for line in shown.stdout.splitlines()}
+    assert rows["database_url"].split()[1] == "postgresql://app:***@db.example/app"
+    assert rows["database_url"].endswith(f".env {tmp_path / '.env'} (DATABASE_URL)")
+    assert rows["echo"].endswith("environment BATTERIES_ECHO")
+    assert rows["models"].endswith(f"pyproject.toml {tmp_path / 'pyproject.toml'} (models)")
+    assert rows["environment"].endswith("default")
+    assert "environment > .env" in rows["precedence:"]
+    assert "s3cret-pw" not in shown.output
+
+    as_json = json.loads(CliRunner().invoke(app, ["config", "show", "--json"]).stdout)
+    by_name = {entry["name"]: entry for entry in as_json["settings"]}
+    assert by_name["database_url"] == {
+        "name": "database_url",
+        "value": "postgresql://app:***@db.example/app",
+        "origin": "dotenv",
+        "path": str(tmp_path / ".env"),
+        "key": "DATABASE_URL",
+    }
+    assert by_name["echo"]["value"] is True
+    assert as_json["env_files"] == [str(tmp_path / ".env")]
+
+
+def test_an_unknown_setting_fails_the_check(demo: DemoProject) -> None:
+    demo.ready()
+    pyproject = demo.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'modles = "typo"\n', encoding="utf-8")
+
+    done = demo.run("config", "check")
+
+    assert done.returncode == 1
+    (line,) = failures(done.stdout)
+    assert line.startswith("FAIL  settings: Unknown setting")
+    assert "'modles'" in line
+    assert "did you mean 'models'" in line

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from batteries_cli._errors import describe, fail, warn
+from batteries_cli._errors import describe, errors, fail, warn
 from batteries_cli._options import DatabaseName, DatabaseUrl, Models
 
 if TYPE_CHECKING:
-    from batteries_models import BatteriesSettings
+    from batteries_models import BatteriesSettings, SettingSource, SettingsReport
 
 __all__ = ["app", "check"]
 
 app = typer.Typer(
     name="config",
-    help="The project's settings: check them before a deploy.",
+    help="The project's settings: show where each came from, check them before a deploy.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -39,6 +40,62 @@ class Check:
     def line(self) -> str:
         """``ok    what: detail``."""
         return f"{self.status:<6}{self.what}: {self.detail}"
+
+
+@app.command()
+def show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Print every setting, its value (passwords masked) and where it came from.
+
+    Precedence, highest first: environment variables, .env in the working folder, .env in the
+    project root, [tool.batteries] in pyproject.toml, the secrets folder, defaults.
+    """
+    from batteries_cli._options import settings_warnings
+    from batteries_models import BatteriesSettings
+
+    with errors(), settings_warnings():
+        report = BatteriesSettings().explain()
+    if as_json:
+        typer.echo(json.dumps(_as_json(report), indent=2))
+        return
+    typer.echo(f"project root: {report.project_root}")
+    typer.echo(f"files read:   {report.files_read() or 'none'}")
+    typer.echo(f"precedence:   {PRECEDENCE}")
+    rows = [(entry.name, entry.display, entry.describe()) for entry in report.values]
+    widths = [max(len(row[column]) for row in [HEADER, *rows]) for column in range(2)]
+    for name, value, origin in [HEADER, *rows]:
+        typer.echo(f"{name:<{widths[0]}}  {value:<{widths[1]}}  {origin}")
+
+
+PRECEDENCE = (
+    "environment > .env (working folder) > .env (project root) > [tool.batteries] "
+    "> secrets folder > default"
+)
+HEADER = ("setting", "value", "from")
+
+
+def _as_json(report: SettingsReport) -> dict[str, Any]:
+    def value(entry: SettingSource) -> Any:
+        # Strings (URLs) only as displayed, masked; plain values keep their JSON type.
+        plain = entry.value is None or isinstance(entry.value, bool | int | float)
+        return entry.value if plain else entry.display
+
+    return {
+        "project_root": str(report.project_root),
+        "pyproject": str(report.pyproject) if report.pyproject is not None else None,
+        "env_files": [str(path) for path in report.env_files],
+        "settings": [
+            {
+                "name": entry.name,
+                "value": value(entry),
+                "origin": entry.origin,
+                "path": str(entry.path) if entry.path is not None else None,
+                "key": entry.key,
+            }
+            for entry in report.values
+        ],
+    }
 
 
 @app.command()
@@ -82,14 +139,23 @@ def _checks(
     database_url: str | None,
     models: str | None,
 ) -> Iterator[Check]:
-    from batteries_models import BatteriesSettings, discover_models
+    from batteries_models import BatteriesSettings, BatteriesWarning, discover_models
 
     try:
-        settings = BatteriesSettings().with_overrides(database_url=database_url, models=models)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BatteriesWarning)
+            settings = BatteriesSettings().with_overrides(database_url=database_url, models=models)
     except Exception as exc:
         yield Check("FAIL", "settings", describe(exc))
         return
-    yield Check("ok", "settings", f"valid (environment: {settings.environment})")
+    # A key nobody reads is a setting that silently does not apply: fail the gate on it.
+    unknown = [str(w.message) for w in caught if isinstance(w.message, BatteriesWarning)]
+    for other in (w for w in caught if not isinstance(w.message, BatteriesWarning)):
+        warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    for message in unknown:
+        yield Check("FAIL", "settings", message)
+    if not unknown:
+        yield Check("ok", "settings", f"valid (environment: {settings.environment})")
 
     have_models = False
     if settings.models is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -74,7 +73,7 @@ def dev(
         )
     if importlib.util.find_spec("uvicorn") is None:
         fail(_NO_UVICORN)
-    dotenv = _load_dotenv()
+    dotenv = _load_dotenv(settings)
     if database_url is not None:
         os.environ["BATTERIES_DATABASE_URL"] = database_url  # the app serves that database too
     if models is not None:
@@ -82,8 +81,8 @@ def dev(
     with errors():
         found = discover_app(app, factory=factory, settings=settings)
     _say("app", f"{found.import_string} (from {found.source}){' factory' if factory else ''}")
-    if dotenv is not None:
-        _say("env", f"loaded {dotenv} (variables already set win)")
+    if dotenv:
+        _say("env", f"loaded {', '.join(dotenv)} (variables already set win)")
     configured = name in settings.database_names()
     if not configured and (migrate or seed):
         with errors():
@@ -116,15 +115,18 @@ def _say(what: str, text: str) -> None:
     typer.echo(f"  {what:<11}{text}", err=True)
 
 
-def _load_dotenv() -> Path | None:
-    """Load ``.env`` into the environment for the app; real environment variables win."""
-    path = Path(".env")
-    if not path.is_file():
-        return None
+def _load_dotenv(settings: BatteriesSettings) -> list[str]:
+    """Load the ``.env`` files the settings read into the app's environment; real ones win.
+
+    The working folder's file first, then the project root's: a variable is set by the first
+    file that has it, as the settings read them.
+    """
     from dotenv import load_dotenv
 
-    load_dotenv(path, override=False)
-    return path
+    files = list(settings.explain().env_files)
+    for path in files:
+        load_dotenv(path, override=False)
+    return [str(path) for path in files]
 
 
 def _migrate(name: str, settings: BatteriesSettings) -> str:

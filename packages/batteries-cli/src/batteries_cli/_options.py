@@ -6,16 +6,26 @@ Their names and help are those of the fixtures and ``db`` commands: ``--database
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from batteries_cli._errors import errors, fail
+from batteries_cli._errors import errors, fail, warn
 
 if TYPE_CHECKING:
     from batteries_models import BatteriesSettings
 
-__all__ = ["DatabaseName", "DatabaseUrl", "Force", "Models", "resolve_settings"]
+__all__ = [
+    "DatabaseName",
+    "DatabaseUrl",
+    "Force",
+    "Models",
+    "resolve_settings",
+    "settings_warnings",
+]
 
 DatabaseName = Annotated[
     str | None,
@@ -47,6 +57,26 @@ def resolve_settings(
         fail("--database-url and --database cannot be used together: choose one")
     from batteries_models import DEFAULT_DATABASE, BatteriesSettings
 
-    with errors():
+    with errors(), settings_warnings():
         settings = BatteriesSettings().with_overrides(database_url=database_url, models=models)
     return database or DEFAULT_DATABASE, settings
+
+
+@contextmanager
+def settings_warnings() -> Iterator[None]:
+    """Show the settings' warnings (an unknown ``[tool.batteries]`` key) as one line each."""
+    from batteries_models import BatteriesWarning
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", BatteriesWarning)
+            yield
+    finally:
+        # Shown once catch_warnings has put showwarning back, or showing one appends to caught.
+        for warning in caught:
+            if isinstance(warning.message, BatteriesWarning):
+                warn(str(warning.message))
+            else:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
