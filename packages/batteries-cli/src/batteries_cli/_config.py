@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from batteries_cli._errors import describe, errors, fail, warn
+from batteries_cli._migrations import migration_state
 from batteries_cli._options import DatabaseName, DatabaseUrl, Models
 
 if TYPE_CHECKING:
@@ -193,31 +194,26 @@ def _database_checks(name: str, settings: BatteriesSettings, have_models: bool) 
 
     what = f"migrations of {name!r}"
     try:
-        target = batteries_migrate.resolve_target(name, settings=settings)
-        if not (target.directory / "env.py").is_file():
-            yield Check("skip", what, f"no migrations folder at {target.directory}")
-            return
-        heads = [
-            revision.id for revision in batteries_migrate.heads(database=name, settings=settings)
-        ]
-        at = batteries_migrate.current(database=name, settings=settings)
+        state = migration_state(name, settings)
     except Exception as exc:
         yield Check("FAIL", what, describe(exc))
         return
     flag = "" if name == "default" else f" --database {name}"
-    if len(heads) > 1:
-        yield Check("FAIL", what, f"{len(heads)} heads ({', '.join(heads)}): run db merge{flag}")
+    if not state.initialised:
+        yield Check("skip", what, f"no migrations folder at {state.directory}")
         return
-    if sorted(at) != sorted(heads):
-        where = ", ".join(at) or "no revision"
+    if len(state.heads) > 1:
+        heads = ", ".join(state.heads)
+        yield Check("FAIL", what, f"{len(state.heads)} heads ({heads}): run db merge{flag}")
+        return
+    if not state.at_head:
         yield Check(
             "FAIL",
             what,
-            f"not at head (at {where}, head {', '.join(heads) or 'none'}): "
-            f"run fastapi-batteries db upgrade{flag}",
+            f"not at head ({state.behind()}): run fastapi-batteries db upgrade{flag}",
         )
         return
-    yield Check("ok", what, f"at head {', '.join(heads) or '(no revision)'}")
+    yield Check("ok", what, f"at head {', '.join(state.heads) or '(no revision)'}")
 
     what = f"model changes of {name!r}"
     if not have_models:

@@ -80,7 +80,8 @@ def dev(
         os.environ["BATTERIES_MODELS"] = models
     with errors():
         found = discover_app(app, factory=factory, settings=settings)
-    _say("app", f"{found.import_string} (from {found.source}){' factory' if factory else ''}")
+    kind = "factory, " if factory else ""
+    _say("app", f"{found.import_string} ({kind}from {found.source})")
     if dotenv:
         _say("env", f"loaded {', '.join(dotenv)} (variables already set win)")
     configured = name in settings.database_names()
@@ -141,22 +142,17 @@ def _migrate(name: str, settings: BatteriesSettings) -> str:
 
 def _migration_state(name: str, settings: BatteriesSettings) -> str:
     """Where the database stands against its migrations; never stops the server from starting."""
-    import batteries_migrate
+    from batteries_cli._migrations import migration_state
 
     try:
-        target = batteries_migrate.resolve_target(name, settings=settings)
-        if not (target.directory / "env.py").is_file():
-            return f"no migrations folder at {target.directory}"
-        heads = [
-            revision.id for revision in batteries_migrate.heads(database=name, settings=settings)
-        ]
-        at = list(batteries_migrate.current(database=name, settings=settings))
+        state = migration_state(name, settings)
     except Exception as exc:
         return f"unknown: {describe(exc)}"
-    if sorted(at) == sorted(heads):
-        return f"at head {', '.join(at)}"
-    where = ", ".join(at) or "no revision"
-    return f"NOT at head (at {where}, head {', '.join(heads)}): pass --migrate to upgrade"
+    if not state.initialised:
+        return f"no migrations folder at {state.directory}"
+    if state.at_head:
+        return f"at head {', '.join(state.at) or '(no revision)'}"
+    return f"NOT at head ({state.behind()}): pass --migrate to upgrade"
 
 
 def _seed(name: str, settings: BatteriesSettings, files: list[str]) -> str:

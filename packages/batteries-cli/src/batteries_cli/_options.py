@@ -1,7 +1,7 @@
 """The options every command that talks to a database takes, and what they resolve to.
 
-Their names and help are those of the fixtures and ``db`` commands: ``--database NAME``,
-``--database-url`` and ``--models``.
+``--database NAME`` and ``--database-url`` are the fixtures commands' own, ``--models`` the
+``db`` commands' own (the fixtures' help adds that they reflect the database without one).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from batteries_cli._errors import errors, fail, warn
+from batteries_fixtures.cli import DatabaseName, DatabaseUrl
+from batteries_migrate.cli import Models
 
 if TYPE_CHECKING:
     from batteries_models import BatteriesSettings
@@ -27,18 +29,6 @@ __all__ = [
     "settings_warnings",
 ]
 
-DatabaseName = Annotated[
-    str | None,
-    typer.Option("--database", help="Name of a database configured in the settings."),
-]
-DatabaseUrl = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Database URL (default: the settings' database)."),
-]
-Models = Annotated[
-    str | None,
-    typer.Option("--models", help="Models module (default: [tool.batteries] models)."),
-]
 Force = Annotated[
     bool,
     typer.Option("--force", help="Run even where BATTERIES_ENVIRONMENT=production."),

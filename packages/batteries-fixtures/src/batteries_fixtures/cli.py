@@ -17,7 +17,7 @@ import typer
 if TYPE_CHECKING:
     from batteries_models import BatteriesSettings, Database
 
-__all__ = ["app", "main"]
+__all__ = ["DatabaseName", "DatabaseUrl", "ModelsOption", "app", "main"]
 
 T = TypeVar("T")
 
@@ -40,10 +40,12 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option("--database-url", help="Database URL (default: the settings' database)."),
 ]
+"""``--database-url``, as every command that talks to a database takes it."""
 DatabaseName = Annotated[
     str | None,
     typer.Option("--database", help="Name of a database configured in the settings."),
 ]
+"""``--database NAME``, as every command that talks to a database takes it."""
 ModelsOption = Annotated[
     str | None,
     typer.Option(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from batteries_migrate._revision import Revision
     from batteries_models import BatteriesSettings
 
-__all__ = ["app"]
+__all__ = ["Models", "app"]
 
 app = typer.Typer(
     name="db",
@@ -51,6 +51,7 @@ DatabaseUrl = Annotated[
 Models = Annotated[
     str | None, typer.Option("--models", help="Models module (default: [tool.batteries] models).")
 ]
+"""``--models``, as every command that talks to a database takes it."""
 Sql = Annotated[bool, typer.Option("--sql", help="Dry run: print the SQL, change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 # Lets `downgrade -1` through: Click would otherwise read "-1" as an unknown option.
