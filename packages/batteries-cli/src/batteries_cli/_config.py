@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ def show(
     with errors(), settings_warnings():
         report = BatteriesSettings().explain()
     if as_json:
+        import json
+
         typer.echo(json.dumps(_as_json(report), indent=2))
         return
     typer.echo(f"project root: {report.project_root}")
