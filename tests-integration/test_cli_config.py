@@ -140,3 +140,18 @@ def test_an_unknown_setting_fails_the_check(demo: DemoProject) -> None:
     assert line.startswith("FAIL  settings: Unknown setting")
     assert "'modles'" in line
     assert "did you mean 'models'" in line
+
+
+def test_invalid_settings_fail_naming_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BATTERIES_ENVIRONMENT", "prod")
+
+    done = CliRunner().invoke(app, ["config", "check"])
+
+    assert done.exit_code == 1
+    assert failures(done.stdout) == [
+        "FAIL  settings: Invalid settings: environment (BATTERIES_ENVIRONMENT): Input should be "
+        "'development', 'test' or 'production'"
+    ]

@@ -31,12 +31,9 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, BatteriesError):
         return mask_url(str(exc))
     if isinstance(exc, ValidationError):
-        # Settings that do not validate: name each setting and the rule, never the value
-        # (it may be a URL with its password).
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
-            for error in exc.errors()
-        )
+        # Settings that do not validate: name each setting, its variable and the rule, never
+        # the value (it may be a URL with its password).
+        problems = "; ".join(f"{_setting(error['loc'])}: {error['msg']}" for error in exc.errors())
         return mask_url(f"Invalid settings: {problems}")
     lines = str(exc).strip().splitlines()
     detail = f": {lines[0]}" if lines else ""
@@ -52,3 +49,12 @@ def errors() -> Iterator[None]:
         raise
     except Exception as exc:
         fail(describe(exc))
+
+
+def _setting(location: tuple[int | str, ...]) -> str:
+    """``environment (BATTERIES_ENVIRONMENT)``: the setting and the variable that sets it."""
+    parts = [str(part) for part in location]
+    if not parts:
+        return "settings"
+    variable = "BATTERIES_" + "__".join(parts).upper()
+    return f"{'.'.join(parts)} ({variable})"
