@@ -40,8 +40,9 @@ def test_a_ready_project_passes_every_check(demo: DemoProject) -> None:
 
 
 def test_a_pending_migration_fails_one_line(demo: DemoProject) -> None:
-    done = demo.run("db", "stamp", "--yes", "base")  # reachable, nothing applied
-    assert done.returncode == 0, done.stderr
+    for args in (("db", "upgrade"), ("db", "downgrade", "base", "--yes")):
+        done = demo.run(*args)  # reachable, with nothing applied
+        assert done.returncode == 0, done.stderr
 
     done = demo.run("config", "check")
 
@@ -151,7 +152,7 @@ def test_invalid_settings_fail_naming_the_variable(
     done = CliRunner().invoke(app, ["config", "check"])
 
     assert done.exit_code == 1
-    assert failures(done.stdout) == [
-        "FAIL  settings: Invalid settings: environment (BATTERIES_ENVIRONMENT): Input should be "
-        "'development', 'test' or 'production'"
-    ]
+    (line,) = failures(done.stdout)
+    assert line.startswith("FAIL  settings: Invalid setting environment, from environment ")
+    assert "BATTERIES_ENVIRONMENT" in line
+    assert "'development', 'test' or 'production'" in line

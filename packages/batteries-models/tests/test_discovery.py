@@ -161,3 +161,18 @@ def test_models_import_from_a_subfolder_of_the_project(
         assert set(discover_models(name).tables) == {"thing"}
     finally:
         sys.modules.pop(name, None)
+
+
+def test_an_error_raised_inside_a_library_names_the_models_line_that_called_it(
+    project: tuple[Path, str],
+) -> None:
+    root, name = project
+    write(root, f"{name}/__init__.py", "")
+    source = (
+        "from sqlalchemy import Column, Integer, MetaData, Table\n\nTable('t', 'not metadata')\n"
+    )
+    write(root, f"{name}/models.py", source)
+    with pytest.raises(ModelDiscoveryError) as info:
+        discover_models(name)
+    assert info.value.file == str(root / name / "models.py")
+    assert info.value.line == 3

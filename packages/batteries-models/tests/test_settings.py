@@ -188,11 +188,15 @@ def test_relative_paths_in_a_file_are_relative_to_that_file(
 def test_the_default_migrations_folder_is_the_project_roots(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text("[tool.batteries]\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
     (tmp_path / "app").mkdir()
     monkeypatch.chdir(tmp_path / "app")
     assert BatteriesSettings().migrations == str(tmp_path / "migrations")
     monkeypatch.chdir(tmp_path)
+    assert BatteriesSettings().migrations == "migrations"
+    # A parent's pyproject.toml without [tool.batteries] is not this project's root.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "monorepo"\n')
+    monkeypatch.chdir(tmp_path / "app")
     assert BatteriesSettings().migrations == "migrations"
 
 
@@ -280,3 +284,45 @@ def test_no_url_names_the_files_that_were_read(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     with pytest.raises(ConfigurationError, match=r"read: the environment, .*pyproject\.toml\)$"):
         BatteriesSettings().database()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "BATTERIES_POOL_SIZE",
+            "abc",
+            "Invalid setting pool_size, from environment BATTERIES_POOL_SIZE: Input should be a "
+            "valid integer, unable to parse string as an integer (got 'abc'); fix the value where "
+            "it is set",
+        ),
+        (
+            "BATTERIES_DATABASES__REPORTS__ECHO",
+            "true",
+            "Invalid setting databases.reports.url: Field required; set "
+            "BATTERIES_DATABASES__REPORTS__URL, or remove the other options of that database",
+        ),
+    ],
+)
+def test_a_setting_that_does_not_validate_is_one_line_naming_it_and_its_source(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError) as raised:
+        BatteriesSettings()
+    assert str(raised.value) == message
+
+
+def test_an_invalid_value_from_dotenv_names_the_file_and_hides_passwords(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "BATTERIES_ECHO=maybe\nBATTERIES_POOL_SIZE=postgresql://u:pw@h/d\n"
+    )
+    with pytest.raises(ConfigurationError) as raised:
+        BatteriesSettings()
+    text = str(raised.value)
+    assert text.startswith(
+        f"Invalid setting echo, from .env {tmp_path / '.env'} (BATTERIES_ECHO): "
+        "Input should be a valid boolean"
+    )
+    assert text.endswith("(and 1 more); fix the value where it is set")
+    assert "pw" not in text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -49,7 +48,7 @@ def show(
     """Print every setting, its value (passwords masked) and where it came from.
 
     Precedence, highest first: environment variables, .env in the working folder, .env in the
-    project root, [tool.batteries] in pyproject.toml, the secrets folder, defaults.
+    project root, the tool.batteries table of pyproject.toml, the secrets folder, defaults.
     """
     from batteries_cli._options import settings_warnings
     from batteries_models import BatteriesSettings
@@ -241,14 +240,9 @@ def _reach(name: str, settings: BatteriesSettings) -> str:
     """Connect to database ``name``; its masked URL. A missing SQLite file is not created."""
     import asyncio
 
-    from batteries_models import Database, DatabaseUnreachableError
+    from batteries_models import Database
 
-    database = Database.from_settings(settings.database(name), name=name)
-    path = database.url.database or ""
-    file_database = path not in ("", ":memory:") and not path.startswith("file:")
-    if database.dialect_name == "sqlite" and file_database and not Path(path).is_file():
-        msg = f"SQLite file {path} of database {name!r} does not exist: check the URL"
-        raise DatabaseUnreachableError(msg, url=database.masked_url, host=None, port=None)
+    database = Database.from_settings(settings.database(name), name=name, sqlite_create_file=False)
 
     async def ping() -> None:
         try:

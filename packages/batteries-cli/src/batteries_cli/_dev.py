@@ -31,7 +31,7 @@ def dev(
         str | None,
         typer.Option(
             "--app",
-            help="The app, as module:attribute or a file (default: [tool.batteries] app, "
+            help="The app, as module:attribute or a file (default: \\[tool.batteries] app, "
             "else main.py, app.py, api.py, app/main.py, app/app.py, app/api.py).",
         ),
     ] = None,

@@ -24,17 +24,10 @@ def warn(message: str) -> None:
 
 def describe(exc: BaseException) -> str:
     """``exc`` as one masked line: our errors as they are, others with their type."""
-    from pydantic import ValidationError
-
     from batteries_models import BatteriesError, mask_url
 
     if isinstance(exc, BatteriesError):
         return mask_url(str(exc))
-    if isinstance(exc, ValidationError):
-        # Settings that do not validate: name each setting, its variable and the rule, never
-        # the value (it may be a URL with its password).
-        problems = "; ".join(f"{_setting(error['loc'])}: {error['msg']}" for error in exc.errors())
-        return mask_url(f"Invalid settings: {problems}")
     lines = str(exc).strip().splitlines()
     detail = f": {lines[0]}" if lines else ""
     return mask_url(f"{type(exc).__name__}{detail}")
@@ -49,12 +42,3 @@ def errors() -> Iterator[None]:
         raise
     except Exception as exc:
         fail(describe(exc))
-
-
-def _setting(location: tuple[int | str, ...]) -> str:
-    """``environment (BATTERIES_ENVIRONMENT)``: the setting and the variable that sets it."""
-    parts = [str(part) for part in location]
-    if not parts:
-        return "settings"
-    variable = "BATTERIES_" + "__".join(parts).upper()
-    return f"{'.'.join(parts)} ({variable})"

@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from batteries_cli._errors import errors, fail, warn
+from batteries_cli._errors import errors, fail
 from batteries_fixtures.cli import DatabaseName, DatabaseUrl
 from batteries_migrate.cli import Models
 
@@ -55,18 +54,7 @@ def resolve_settings(
 @contextmanager
 def settings_warnings() -> Iterator[None]:
     """Show the settings' warnings (an unknown ``[tool.batteries]`` key) as one line each."""
-    from batteries_models import BatteriesWarning
+    from batteries_models import warnings_as_lines
 
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", BatteriesWarning)
-            yield
-    finally:
-        # Shown once catch_warnings has put showwarning back, or showing one appends to caught.
-        for warning in caught:
-            if isinstance(warning.message, BatteriesWarning):
-                warn(str(warning.message))
-            else:
-                warnings.showwarning(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
+    with warnings_as_lines(lambda line: typer.secho(line, fg=typer.colors.YELLOW, err=True)):
+        yield

@@ -50,7 +50,16 @@ ModelsOption = Annotated[
     str | None,
     typer.Option(
         "--models",
-        help="Models module (default: [tool.batteries] models; reflect the database if unset).",
+        # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
+        help="Models module (default: \\[tool.batteries] models; reflect the database if unset).",
+    ),
+]
+SchemaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--schema",
+        help="Also reflect the tables of this schema, named schema.table (repeatable; "
+        "every schema of the search path is reflected anyway).",
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
@@ -99,16 +108,26 @@ def dump(
             help="Tables read at once on PostgreSQL, sharing one snapshot (same output).",
         ),
     ] = 1,
+    allow_dangling: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dangling",
+            help="Dump even when rows point at tables left out (they must exist where the "
+            "dump is loaded).",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
+    schema: SchemaOption = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
     """Dump tables to a JSON or JSONL fixture (stdout by default)."""
     from batteries_fixtures._dump import dump as dump_api
 
-    target, model_path, _ = _target(database_url, database, models)
+    with _errors():
+        target, model_path, _ = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -123,7 +142,9 @@ def dump(
                 natural_primary=natural_primary,
                 split=split,
                 jobs=jobs,
+                allow_dangling=allow_dangling,
                 models=model_path,
+                schemas=schema or (),
                 progress=progress,
             ),
         )
@@ -163,11 +184,15 @@ def load(
     ] = False,
     ignore_unknown: Annotated[
         bool,
-        typer.Option("--ignore-unknown", help="Skip tables and fields the schema lacks."),
+        typer.Option(
+            "--ignore-unknown",
+            help="Skip tables and fields the schema lacks, and generated columns.",
+        ),
     ] = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
+    schema: SchemaOption = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -179,11 +204,19 @@ def load(
     mode: Literal["merge", "append", "truncate"] = (
         "append" if append else "truncate" if truncate else "merge"
     )
-    target, model_path, settings = _target(database_url, database, models)
-    if truncate and not dry_run:
-        _refuse_truncate_in_production(settings, force)
-        if not yes:
-            _confirm_truncate(target, files)
+    with _errors():
+        from batteries_models import refuse_in_production
+
+        target, model_path, settings = _target(database_url, database, models)
+        if truncate and not dry_run:
+            refuse_in_production(
+                "delete every row of the fixture's tables (load --truncate)",
+                settings=settings,
+                force=force,
+                override="pass --force",
+            )
+    if truncate and not dry_run and not yes:
+        _confirm_truncate(target, files)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -194,6 +227,7 @@ def load(
                 dry_run=dry_run,
                 ignore_unknown=ignore_unknown,
                 models=model_path,
+                schemas=schema or (),
                 progress=progress,
             ),
         )
@@ -208,8 +242,8 @@ def load(
 
 
 def main() -> None:
-    """Entry point of the ``batteries-fixtures`` command."""
-    app()
+    """Entry point of the ``batteries-fixtures`` command (and of ``python -m``)."""
+    app(prog_name="batteries-fixtures")
 
 
 # ---------------------------------------------------------------- helpers
@@ -239,10 +273,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from batteries_models import BatteriesError, mask_url
+    """Every error as one line on stderr; our warnings one line each, before it."""
+    from batteries_models import BatteriesError, mask_url, warnings_as_lines
 
     try:
-        yield
+        with warnings_as_lines(_say):
+            yield
     except BatteriesError as exc:
         _fail(mask_url(str(exc)))
     except (typer.Exit, typer.Abort):
@@ -258,37 +294,29 @@ def _errors() -> Iterator[None]:
 def _target(
     url: str | None, name: str | None, models: str | None
 ) -> tuple[Database, str | None, BatteriesSettings]:
-    from batteries_models import BatteriesError, BatteriesSettings, Database, mask_url
+    """The database, models module and settings to use; call it inside :func:`_errors`."""
+    from batteries_models import BatteriesError, BatteriesSettings, ConfigurationError, Database
 
     if url is not None and name is not None:
         _fail("--database-url and --database cannot be used together: choose one")
     try:
         settings = BatteriesSettings()
+        # Dumps read and loads fill existing tables: a SQLite path that does not exist is an
+        # error naming it, not a new empty database.
         if url is not None:
-            database = Database(url)
+            database = Database(url, sqlite_create_file=False)
         else:
             database = Database.from_settings(
-                settings.database(name or "default"), name=name or "default"
+                settings.database(name or "default"),
+                name=name or "default",
+                sqlite_create_file=False,
             )
-    except BatteriesError as exc:
-        _fail(mask_url(str(exc)))
+    except BatteriesError:
+        raise
     except Exception as exc:
-        _fail(mask_url(f"Cannot read the settings: {str(exc).splitlines()[0]}"))
+        msg = f"Cannot read the settings: {str(exc).splitlines()[0]}"
+        raise ConfigurationError(msg) from exc
     return database, models if models is not None else settings.models, settings
-
-
-def _refuse_truncate_in_production(settings: BatteriesSettings, force: bool) -> None:
-    from batteries_models import RefusedInProductionError, refuse_in_production
-
-    try:
-        refuse_in_production(
-            "delete every row of the fixture's tables (load --truncate)",
-            settings=settings,
-            force=force,
-            override="pass --force",
-        )
-    except RefusedInProductionError as exc:
-        _fail(str(exc))
 
 
 def _confirm_truncate(database: Database, files: list[str]) -> None:
@@ -309,7 +337,7 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None
 
     tasks: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a table name is not Rich markup
         BarColumn(),
         MofNCompleteColumn(),
         console=Console(stderr=True),
@@ -322,3 +350,7 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None
             bar.update(tasks[table], completed=done, total=total)
 
         yield update
+
+
+if __name__ == "__main__":  # python -m batteries_fixtures.cli
+    main()

@@ -20,15 +20,19 @@ from batteries_models._base import NAMING_CONVENTION, BaseModel
 from batteries_models._database import Database
 from batteries_models._discovery import DiscoveredModels, discover_models
 from batteries_models._environment import refuse_in_production
+from batteries_models._extras import extra_requirement
 from batteries_models._registry import DatabaseRegistry
+from batteries_models._sqlite_files import require_database_file
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models._uuid import uuid7
+from batteries_models._warning_lines import warnings_as_lines
 from batteries_models.exceptions import (
     AppDiscoveryError,
     BatteriesError,
     BatteriesWarning,
     ConfigurationError,
     DatabaseBusyError,
+    DatabaseNotFoundError,
     DatabaseUnreachableError,
     MissingDriverError,
     MissingPackageError,
@@ -59,6 +63,7 @@ __all__ = [
     "ConfigurationError",
     "Database",
     "DatabaseBusyError",
+    "DatabaseNotFoundError",
     "DatabaseRegistry",
     "DatabaseSettings",
     "DatabaseUnreachableError",
@@ -78,9 +83,12 @@ __all__ = [
     "__version__",
     "discover_app",
     "discover_models",
+    "extra_requirement",
     "mask_url",
     "normalise_url",
     "refuse_in_production",
+    "require_database_file",
     "utcnow",
     "uuid7",
+    "warnings_as_lines",
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, inspect
 
+from batteries_models._cycles import break_cycles
 from batteries_models._imports import import_error, import_project_module
 from batteries_models.exceptions import ModelDiscoveryError
 
@@ -52,7 +53,9 @@ def discover_models(path: str) -> DiscoveredModels:
     """Import ``path`` (recursively when it is a package) and collect its tables and models.
 
     SQLModel table models, plain SQLAlchemy declarative models and bare ``Table`` objects are all
-    found, with every other table on the same ``MetaData``.
+    found, with every other table on the same ``MetaData``. One foreign key of each cycle between
+    tables is marked ``use_alter=True``, as SQLAlchemy recommends, so that the tables sort
+    without a "Cannot correctly sort tables" warning (autogenerate, ``drop_all``).
 
     The working folder is put on ``sys.path`` first (as ``python -m`` does), and the project
     root (the folder of ``pyproject.toml``) after it, so a command run from the project folder
@@ -85,6 +88,7 @@ def discover_models(path: str) -> DiscoveredModels:
                 remember(value)
     tables: dict[str, Table] = {}
     for metadata in metadatas:
+        break_cycles(metadata)
         tables.update(metadata.tables)
     # Classes mapped in a registry we saw, though defined outside the imported modules.
     for model in list(models.values()):

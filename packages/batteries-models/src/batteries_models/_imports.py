@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import sysconfig
 import traceback
 from types import ModuleType
 
@@ -67,13 +68,16 @@ def import_error(
 
 
 def _where_raised(exc: BaseException) -> tuple[str | None, int | None]:
-    """The file and line of the project's code that failed: not importlib's, nor ours."""
+    """The file and line of the project's code that failed: not importlib's, nor a library's."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return exc.filename, exc.lineno
+    installed = tuple(
+        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith("<") and frame.filename != __file__
+        if not frame.filename.startswith(("<", *installed)) and frame.filename != __file__
     ]
     return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 

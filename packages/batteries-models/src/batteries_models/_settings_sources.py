@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices
+from pydantic import AliasChoices, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     DotEnvSettingsSource,
@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from batteries_models._urls import mask_url
-from batteries_models.exceptions import UnknownSettingWarning
+from batteries_models.exceptions import ConfigurationError, UnknownSettingWarning
 
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
@@ -42,6 +42,7 @@ __all__ = [
     "SettingsReport",
     "build_sources",
     "find_pyproject",
+    "invalid_settings",
     "take_recording",
 ]
 
@@ -238,11 +239,16 @@ def build_sources(
 def take_recording(settings: BaseSettings) -> _Recording | None:
     """The recording of ``settings``, being built, once: called from its ``model_post_init``.
 
-    A default path (the migrations folder) is the project root's, whatever the working folder.
+    A default path (the migrations folder) is the project root's, whatever the working folder,
+    when that root's ``pyproject.toml`` has a ``[tool.batteries]`` table.
     """
     recording = _RECORDING.get()
     _RECORDING.set(None)
     if recording is None or recording.project_root == Path.cwd().absolute():
+        return recording
+    # Only a pyproject.toml that configures us marks the project: a parent folder's unrelated
+    # one (a monorepo's, a home folder's) must not move the migrations away from here.
+    if not any(read.origin == "pyproject" and read.data for read in recording.reads):
         return recording
     for name in _PATH_FIELDS:
         info = type(settings).model_fields.get(name)
@@ -251,6 +257,44 @@ def take_recording(settings: BaseSettings) -> _Recording | None:
         if info is not None and not given and isinstance(value, str):
             setattr(settings, name, str(recording.project_root / value))
     return recording
+
+
+def invalid_settings(exc: ValidationError, fields: Mapping[str, FieldInfo]) -> ConfigurationError:
+    """One line for settings that do not validate: the setting, where it came from, why.
+
+    Called instead of ``take_recording`` when validation failed, so the recording is still
+    there to name the variable or file at fault. Values are shown masked: one may be a URL.
+    """
+    recording = _RECORDING.get()
+    _RECORDING.set(None)
+    reads = sorted(recording.reads, key=_precedence) if recording is not None else []
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    names = tuple(str(part) for part in first["loc"])
+    info = fields.get(names[0]) if names else None
+    keys = _keys(names[-1], info if len(names) == 1 else None) if names else ()
+    source = _attribute(names, keys, first.get("input"), reads) if names else None
+    name = ".".join(names) or "settings"
+    known = source is not None and source.origin != "default"
+    where = f", from {source.describe()}" if source is not None and known else ""
+    value = first.get("input")
+    hidden = isinstance(value, dict) or first["type"] == "missing"
+    shown = "" if hidden else f" (got {_shown_value(value)})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    hint = _fix_hint(name, first["type"])
+    msg = f"Invalid setting {name}{where}: {first['msg']}{shown}{more}; {hint}"
+    return ConfigurationError(msg)
+
+
+def _shown_value(value: Any) -> str:
+    return repr(mask_url(value)) if isinstance(value, str) else repr(value)
+
+
+def _fix_hint(name: str, kind: str) -> str:
+    if kind == "missing" and name.startswith("databases."):
+        variable = "BATTERIES_" + "__".join(name.split(".")).upper()
+        return f"set {variable}, or remove the other options of that database"
+    return "fix the value where it is set"
 
 
 def _env_files(

@@ -8,6 +8,7 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
     │   ├── MissingDriverError (ImportError)
     │   └── MissingPackageError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
+    │   └── DatabaseNotFoundError (FileNotFoundError)
     ├── DatabaseBusyError (TimeoutError)
     ├── ModelDiscoveryError (ImportError)
     ├── AppDiscoveryError (ImportError)
@@ -27,6 +28,7 @@ __all__ = [
     "BatteriesWarning",
     "ConfigurationError",
     "DatabaseBusyError",
+    "DatabaseNotFoundError",
     "DatabaseUnreachableError",
     "MissingDriverError",
     "MissingPackageError",
@@ -49,7 +51,8 @@ class MissingDriverError(ConfigurationError, ImportError):
 
     Attributes:
         driver: The import name of the missing driver (``asyncpg``, ``aiosqlite``).
-        extra: The pip extra that installs it (``fastapi-batteries[postgres]``).
+        extra: The requirement that installs it here: ``batteries-models[postgres]``, or
+            ``fastapi-batteries[postgres]`` when the meta-package is installed.
     """
 
     def __init__(self, message: str, *, driver: str, extra: str) -> None:
@@ -72,6 +75,19 @@ class DatabaseUnreachableError(BatteriesError, ConnectionError):
         self.url = url
         self.host = host
         self.port = port
+
+
+class DatabaseNotFoundError(DatabaseUnreachableError, FileNotFoundError):
+    """A SQLite database file does not exist, and the caller only reads: it is not created.
+
+    Attributes:
+        url: The database URL with its password masked.
+        path: The absolute path of the missing file.
+    """
+
+    def __init__(self, message: str, *, url: str, path: str) -> None:
+        super().__init__(message, url=url, host=None, port=None)
+        self.path = path
 
 
 class DatabaseBusyError(BatteriesError, TimeoutError):

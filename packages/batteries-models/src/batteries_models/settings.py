@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -35,6 +35,7 @@ from batteries_models._settings_sources import (
     SettingsReport,
     build_report,
     build_sources,
+    invalid_settings,
     take_recording,
 )
 from batteries_models._urls import mask_url
@@ -131,6 +132,20 @@ class BatteriesSettings(BaseSettings):
     )
 
     _recording: Any = PrivateAttr(default=None)
+
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; ``values`` win over every source.
+
+        ``values`` also take pydantic-settings' options (``_env_file=``, ``_secrets_dir=``...).
+
+        Raises:
+            ConfigurationError: A setting does not validate; the one-line message names the
+                setting, the variable or file it came from, and what is wrong with it.
+        """
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise invalid_settings(exc, type(self).model_fields) from exc
 
     def model_post_init(self, context: Any, /) -> None:
         """Keep the record of what each source gave, for :meth:`explain`."""
