@@ -78,6 +78,36 @@ DUMP_REFLECTED = textwrap.dedent(
 )
 
 
+# batteries-models with FastAPI but without batteries-migrate/-fixtures: the start-up tasks of
+# batteries_lifespan are missing, and say which package to install, when the app is created.
+LIFESPAN_WITHOUT_TASKS = textwrap.dedent(
+    """
+    from batteries_models import MissingPackageError
+    from batteries_models.fastapi import batteries_lifespan
+    asked = [({"migrate": True}, "batteries-migrate"), ({"seed": ["x.json"]}, "batteries-fixtures")]
+    for option, package in asked:
+        try:
+            batteries_lifespan(**option)
+        except MissingPackageError as exc:
+            assert f"pip install {package}" in str(exc), exc
+        else:
+            raise AssertionError(f"{option} did not fail without {package}")
+    """
+)
+
+# batteries-cli without its dev extra: `dev` says what to install, `--help` works.
+CLI_WITHOUT_DEV_EXTRA = textwrap.dedent(
+    """
+    import subprocess, sys
+    from pathlib import Path
+    command = str(Path(sys.executable).parent / "fastapi-batteries")
+    done = subprocess.run([command, "dev"], capture_output=True, text=True)
+    assert done.returncode == 1 and "pip install 'fastapi-batteries[dev]'" in done.stderr, done
+    assert subprocess.run([command, "--help"], capture_output=True).returncode == 0
+    """
+)
+
+
 DOCS = ROOT / "docs"
 # Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
 # migrations.md's need a project and PostgreSQL: tests-integration/test_migrate_docs.py runs them.
@@ -200,13 +230,11 @@ def main() -> int:
             return 1
         try:
             check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
+            check("batteries-models", wheel_dir, "[sqlite,fastapi]", LIFESPAN_WITHOUT_TASKS)
             check("batteries-fixtures", wheel_dir, "", DUMP_REFLECTED, "batteries-models[sqlite]")
-            for dist in (
-                "batteries-crud",
-                "batteries-migrate",
-                "batteries-cli",
-            ):
+            for dist in ("batteries-crud", "batteries-migrate"):
                 check(dist, wheel_dir, "", "")
+            check("batteries-cli", wheel_dir, "", CLI_WITHOUT_DEV_EXTRA)
             check_meta_package(wheel_dir)
             for page in DOCS_PAGES:
                 check_docs_page(page, wheel_dir)
