@@ -79,9 +79,7 @@ async def test_a_failed_load_on_a_connection_leaves_the_callers_work_and_transac
     assert await _count(database, hero) == 1
 
 
-async def test_a_dry_run_on_a_connection_writes_nothing(
-    database: Database, tmp_path: Path
-) -> None:
+async def test_a_dry_run_on_a_connection_writes_nothing(database: Database, tmp_path: Path) -> None:
     metadata, hero = _heroes()
     await database.create_all(metadata)
     path = _write(tmp_path / "one.json", [{"table": "hero", "pk": 1, "fields": {"name": "B"}}])
