@@ -25,6 +25,7 @@ SIBLINGS = [
     "batteries_migrate",
     "batteries_fixtures",
     "batteries_cli",
+    "batteries_pytest",
 ]
 
 USE_MODELS = textwrap.dedent(
@@ -63,6 +64,53 @@ DUMP_REFLECTED = textwrap.dedent(
     out = subprocess.run([str(command), "dump", "--database-url", f"sqlite:///{path}", "-q"],
                          check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == [{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}], out
+    """
+)
+
+
+# batteries-pytest alone (with a SQLite driver): a project's tests get a test database, fixture
+# files and a rollback per test from the plugin's entry point, with no conftest.py.
+PYTEST_PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        asyncio_mode = "auto"
+        asyncio_default_fixture_loop_scope = "function"
+        pythonpath = ["."]
+        [tool.batteries]
+        models = "models"
+        """,
+    "models.py": """
+        from batteries_models import BaseModel, IntIDMixin
+        class Pet(BaseModel, IntIDMixin, table=True):
+            name: str
+        """,
+    "pets.json": '[{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}]',
+    "test_pets.py": """
+        import pytest
+        from sqlmodel import select
+        from models import Pet
+        @pytest.mark.fixtures("pets.json")
+        async def test_loaded(db_session):
+            db_session.add(Pet(name="Tom"))
+            await db_session.commit()
+            names = (await db_session.exec(select(Pet.name).order_by(Pet.id))).all()
+            assert names == ["Rex", "Tom"]
+        async def test_rolled_back(db_session):
+            assert (await db_session.exec(select(Pet))).all() == []
+        """,
+}
+USE_PYTEST = textwrap.dedent(
+    f"""
+    import os, subprocess, sys, tempfile, textwrap
+    from pathlib import Path
+    project = Path(tempfile.mkdtemp())
+    for name, text in {PYTEST_PROJECT!r}.items():
+        (project / name).write_text(textwrap.dedent(text))
+    environment = {{**os.environ, "DATABASE_URL": f"sqlite:///{{project / 'app.db'}}"}}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    assert not list(project.rglob("*_test.db")), "the test database outlived the run"
     """
 )
 
@@ -142,12 +190,13 @@ def main() -> int:
             cwd=ROOT,
         )
         wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
-        if len(wheels) != 6:
-            print(f"expected 6 wheels, built {wheels}", file=sys.stderr)
+        if len(wheels) != 7:
+            print(f"expected 7 wheels, built {wheels}", file=sys.stderr)
             return 1
         try:
             check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
             check("batteries-fixtures", wheel_dir, "", DUMP_REFLECTED, "batteries-models[sqlite]")
+            check("batteries-pytest", wheel_dir, "", USE_PYTEST, "batteries-models[sqlite]")
             for dist in (
                 "batteries-crud",
                 "batteries-migrate",

@@ -29,7 +29,6 @@ POSTGRES_URL = os.environ.get(
 PYPROJECT = """
 [tool.pytest.ini_options]
 asyncio_mode = "auto"
-asyncio_default_fixture_loop_scope = "function"
 addopts = ["-p", "no:randomly"]
 pythonpath = ["."]
 filterwarnings = ["error"]
@@ -121,6 +120,8 @@ class Project:
 
     def ini(self, text: str) -> None:
         """Replace the extra lines of ``[tool.pytest.ini_options]``."""
+        if "asyncio_default_fixture_loop_scope" not in text:
+            text = f'asyncio_default_fixture_loop_scope = "function"\n{text}'
         (self.pytester.path / "pyproject.toml").write_text(PYPROJECT.format(ini=text))
 
     def run(self, *args: str) -> pytest.RunResult:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 
 from batteries_models import DEFAULT_DATABASE, BatteriesSettings, normalise_url
 from batteries_pytest._database import DatabaseUnderTest
-from batteries_pytest._naming import database_name, test_database_url
+from batteries_pytest._naming import database_name, url_for_tests
 from batteries_pytest._options import Options
 from batteries_pytest._schema import fingerprint, model_metadatas, schema_source, upgrade_to_head
 from batteries_pytest._servers import Server, server_for
@@ -90,7 +90,7 @@ class TestRun:
         name = self.options.database
         settings = BatteriesSettings()
         configured = normalise_url(settings.database(name).url)
-        url = test_database_url(configured, self.options, self.folder)
+        url = url_for_tests(configured, self.options, self.folder)
         pointed = _pointed(settings, name, url)
         source = schema_source(pointed, name)
         metadatas = model_metadatas(pointed) if source == "create_all" else []

@@ -9,14 +9,14 @@ from sqlalchemy.engine import URL
 from batteries_models import ConfigurationError, mask_url, normalise_url
 from batteries_pytest._options import TEST_URL_VARIABLE, Options
 
-__all__ = ["MEMORY", "database_name", "test_database_url"]
+__all__ = ["MEMORY", "database_name", "url_for_tests"]
 
 SUFFIX = "_test"
 MEMORY = "file::memory:"
 _POSTGRES_NAME_LIMIT = 63  # longer identifiers are cut silently, and the cut loses the suffix
 
 
-def test_database_url(configured: URL, options: Options, folder: Path) -> URL:
+def url_for_tests(configured: URL, options: Options, folder: Path) -> URL:
     """The URL of the test database for ``configured``.
 
     Args:
