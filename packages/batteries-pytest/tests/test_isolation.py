@@ -40,13 +40,24 @@ def test_a_committing_endpoint_is_rolled_back_after_its_test(project: Project) -
             assert (await client.get("/heroes")).json() == ["Twin"]
 
 
+        async def test_committing_the_tests_own_transaction_is_refused(db_connection):
+            await db_connection.exec_driver_sql("INSERT INTO hero (name) VALUES ('Escaped')")
+            await db_connection.commit()
+
+
         async def test_and_the_last_sees_an_empty_table_too(db_session):
             assert (await db_session.exec(select(Hero))).all() == []
         """
     )
     result = project.run()
-    assert result.ret == 0, project.output(result)
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*RuntimeError: *test_committing_the_tests_own_transaction_is_refused: "
+            "db_connection's transaction is the test's and is rolled back after it: commit "
+            "through db_session (a SAVEPOINT), or mark the test *"
+        ]
+    )
     assert project.test_databases() == []
 
 

@@ -18,10 +18,9 @@ from typing import Any
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from batteries_models import BatteriesSettings, ConfigurationError
+from batteries_models import BatteriesSettings, ConfigurationError, Database
 from batteries_models.fastapi import session_dependency
 
 __all__ = ["import_app", "open_client"]
@@ -58,32 +57,23 @@ def import_app(settings: BatteriesSettings) -> FastAPI:
     return found
 
 
-def _session_override(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> Callable[[], AsyncIterator[AsyncSession]]:
+def _session_override(sessions: Database) -> Callable[[], AsyncIterator[AsyncSession]]:
     async def test_session() -> AsyncIterator[AsyncSession]:
-        # What Database.session() does, on the test's connection: commit on success (a
-        # SAVEPOINT released, in a test that rolls back), roll back on error.
-        async with sessionmaker() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
+        async with sessions.session() as session:
+            yield session
 
     return test_session
 
 
 @asynccontextmanager
 async def open_client(
-    app: FastAPI, database: str, sessionmaker: async_sessionmaker[AsyncSession]
+    app: FastAPI, database: str, sessions: Database
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on ``app`` whose requests get sessions from ``sessionmaker``."""
+    """A client on ``app`` whose requests get their sessions from ``sessions.session()``."""
     key = session_dependency(database)
     had_one = key in app.dependency_overrides
     previous = app.dependency_overrides.get(key)
-    app.dependency_overrides[key] = _session_override(sessionmaker)
+    app.dependency_overrides[key] = _session_override(sessions)
     try:
         # No time limit: a start-up that migrates may take a while on a busy machine.
         async with LifespanManager(app, startup_timeout=None, shutdown_timeout=None) as manager:

@@ -10,6 +10,7 @@ is emptied after them.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,29 @@ from batteries_pytest._database import DatabaseUnderTest
 __all__ = ["ModuleData", "TestIsolation", "load_files", "open_connection"]
 
 
-async def open_connection(database: Database, nodeid: str, loop_scope: str) -> AsyncConnection:
+async def open_connection(
+    database: Database, nodeid: str, loop_scope: str, *, rolled_back: bool
+) -> AsyncConnection:
     """A connection that refuses, in one line, to be used from another event loop than this one.
 
     An async fixture with a loop scope other than the test's runs in a loop of its own: asyncpg
     would then fail with "attached to a different loop", or hang, and aiosqlite would seem to
-    work on SQLite alone.
+    work on SQLite alone. A connection whose transaction is ``rolled_back`` after the test also
+    refuses to commit it: the rows would outlive the test, unseen.
     """
     connection = await database.engine.connect()
     loop = asyncio.get_running_loop()
+
+    def no_commit(*_: Any) -> None:
+        msg = (
+            f"{nodeid}: db_connection's transaction is the test's and is rolled back after it: "
+            "commit through db_session (a SAVEPOINT), or mark the test "
+            "@pytest.mark.batteries_db(transaction=True) for real commits"
+        )
+        raise RuntimeError(msg)
+
+    if rolled_back:
+        event.listen(connection.sync_connection, "commit", no_commit)
 
     def same_loop(*_: Any) -> None:
         if asyncio.get_running_loop() is not loop:
@@ -101,10 +116,12 @@ class TestIsolation:
         self.connection = connection
         self.transaction = transaction
         self.owns_connection = owns_connection
-        if transaction is None:
-            self.sessionmaker = database.sessionmaker
-        else:
-            self.sessionmaker = async_sessionmaker(
+        self.sessions = database
+        if transaction is not None:
+            # The same Database, whose sessions join the test's transaction: what its session()
+            # commits is a SAVEPOINT.
+            self.sessions = copy.copy(database)
+            self.sessions.sessionmaker = async_sessionmaker(
                 bind=connection,
                 class_=AsyncSession,
                 expire_on_commit=False,
@@ -116,7 +133,7 @@ class TestIsolation:
     def session(self) -> AsyncSession:
         """The test's own session (``db_session``), made on first use."""
         if self._session is None:
-            self._session = self.sessionmaker()
+            self._session = self.sessions.sessionmaker()
         return self._session
 
     async def load(self, files: Sequence[Path]) -> None:

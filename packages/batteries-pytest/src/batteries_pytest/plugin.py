@@ -185,7 +185,9 @@ async def _module_data(
     if not files:
         yield None
         return
-    connection = await open_connection(database, module.nodeid, _loop_scope(request))
+    connection = await open_connection(
+        database, module.nodeid, _loop_scope(request), rolled_back=True
+    )
     data = ModuleData(connection, await connection.begin())
     try:
         with _one_line():
@@ -238,7 +240,10 @@ async def _isolation_of(
         connection, owns = module_data.connection, False
         transaction = await connection.begin_nested()
     else:
-        connection, owns = await open_connection(database, item.nodeid, loop_scope), True
+        connection = await open_connection(
+            database, item.nodeid, loop_scope, rolled_back=not mark.transaction
+        )
+        owns = True
         transaction = None if mark.transaction else await connection.begin()
     state = TestIsolation(under_test, database, connection, transaction, owns_connection=owns)
     try:
@@ -257,7 +262,7 @@ async def _client_of(
 ) -> AsyncIterator[httpx.AsyncClient]:
     from batteries_pytest._client import open_client
 
-    async with open_client(app, under_test.name, isolation.sessionmaker) as opened:
+    async with open_client(app, under_test.name, isolation.sessions) as opened:
         yield opened
 
 
