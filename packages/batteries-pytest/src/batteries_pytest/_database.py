@@ -47,8 +47,26 @@ class DatabaseUnderTest:
         """The SQLAlchemy dialect name: ``postgresql`` or ``sqlite``."""
         return self.url.get_backend_name()
 
-    def open(self) -> Database:
-        """A new ``Database`` on it, configured like the project's; dispose it after use."""
+    def open(self, *, pooled: bool = True) -> Database:
+        """A new ``Database`` on it, configured like the project's; dispose it after use.
+
+        Args:
+            pooled: Keep connections in a pool. A pool's connections belong to the event loop
+                that opened them; without a pool (``NullPool``) each connection is closed when
+                it is given back, so one ``Database`` serves any number of event loops.
+        """
+        from sqlalchemy.pool import NullPool
+
         from batteries_models import Database
 
-        return Database.from_settings(self.settings.database(self.name), name=self.name)
+        configured = self.settings.database(self.name)
+        if pooled:
+            return Database.from_settings(configured, name=self.name)
+        return Database(
+            self.url,
+            name=self.name,
+            echo=configured.echo,
+            sqlite_busy_timeout=configured.sqlite_busy_timeout,
+            sqlite_transaction_mode=configured.sqlite_transaction_mode,
+            engine_options={"poolclass": NullPool},
+        )

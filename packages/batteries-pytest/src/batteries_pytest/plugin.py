@@ -11,6 +11,7 @@ pytest-asyncio ``loop_scope``: behind every public fixture sits one variant per 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 __all__ = ["app", "batteries_test_database", "client", "db_connection", "db_session"]
 
 _LOOP_SCOPES = ("function", "class", "module", "package", "session")
-# Module fixtures stay loaded on one connection between tests: their loop must outlive a test.
+# Loops that outlive a test: module fixtures can stay loaded on one of their connections, and a
+# pool of connections pays off.
 _SHARED_LOOP_SCOPES = ("module", "package", "session")
 _MARKERS = (
     "fixtures(*files, scope='function'): load fixture files (batteries-fixtures) before the "
@@ -291,11 +293,31 @@ def _variant(
     return pytest_asyncio.fixture(fixture, scope=scope, loop_scope=loop_scope, name=name)  # type: ignore[call-overload]
 
 
+@pytest.fixture(scope="session")
+def _batteries_engine_unpooled(batteries_test_database: DatabaseUnderTest) -> Iterator[Database]:
+    """One ``Database`` without a pool for the tests whose loop lives one test (or class) long.
+
+    An engine per such loop would pay SQLAlchemy's first-connection set-up (a few queries) for
+    every test; without a pool, no connection outlives the loop that opened it.
+    """
+    from batteries_pytest._lifecycle import in_thread
+
+    database = batteries_test_database.open(pooled=False)
+    yield database
+    in_thread(lambda: asyncio.run(database.dispose()))
+
+
 for _scope in _LOOP_SCOPES:
-    _engine_name = f"_batteries_engine_{_scope}"
-    globals()[_engine_name] = _variant(
-        _engine_name, _engine, scope=_scope, loop_scope=_scope, under_test="batteries_test_database"
-    )
+    _engine_name = "_batteries_engine_unpooled"
+    if _scope in _SHARED_LOOP_SCOPES:
+        _engine_name = f"_batteries_engine_{_scope}"
+        globals()[_engine_name] = _variant(
+            _engine_name,
+            _engine,
+            scope=_scope,
+            loop_scope=_scope,
+            under_test="batteries_test_database",
+        )
     _dependencies = {
         "request": "request",
         "under_test": "batteries_test_database",
