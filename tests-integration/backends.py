@@ -59,6 +59,32 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def holds_datetimes_beyond_python(self) -> bool:
+        """Infinite, BC and after-9999 dates and timestamps (PostgreSQL; SQLite stores text)."""
+        return self.name == "postgresql"
+
+    @property
+    def has_postgres_types(self) -> bool:
+        """Domains, ranges, network, geometry, text search, hstore... (PostgreSQL's own)."""
+        return self.name == "postgresql"
+
+    @property
+    def keeps_any_stored_text(self) -> bool:
+        """A column holds any text or storage class its affinity lets through (SQLite)."""
+        return self.name == "sqlite"
+
+    @property
     def exports_snapshots(self) -> bool:
         """PostgreSQL's pg_export_snapshot lets several connections read one snapshot."""
         return self.name == "postgresql"
+
+    @property
+    def has_partitioned_tables(self) -> bool:
+        """Declarative partitioning, schemas, identity columns and sequences not owned by a
+        column: the PostgreSQL features a DBA's own schema script uses."""
+        return self.name == "postgresql"
+
+    @property
+    def has_virtual_generated_columns(self) -> bool:
+        """Generated columns computed on read (SQLite); PostgreSQL 15 stores them only."""
+        return self.name == "sqlite"

@@ -1,7 +1,7 @@
 """Shared fixtures of the integration suite: every test runs on SQLite and on PostgreSQL.
 
 ``database`` gives each test an empty database: a new SQLite file, or on PostgreSQL a database
-created for this test session whose ``public`` schema is dropped and re-created after each test.
+created for this test session whose schemas are dropped (``public`` re-created) after each test.
 With ``CI=true`` an unreachable PostgreSQL fails the run; elsewhere its half is skipped with a
 reason, so a laptop without PostgreSQL can still run the SQLite half.
 """
@@ -67,7 +67,12 @@ async def _reset_postgres(url: str) -> None:
     db = Database(url)
     try:
         async with db.connect() as connection:
-            await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            found = await connection.exec_driver_sql(
+                "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                "AND nspname <> 'information_schema'"
+            )
+            for (name,) in found.all():  # a test's other schemas go too
+                await connection.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
             await connection.exec_driver_sql("CREATE SCHEMA public")
     finally:
         await db.dispose()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import bz2
 import gzip
+import json
 import lzma
+import os
+import stat
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +16,7 @@ from typing import Any
 
 import pytest
 import zstandard
-from sqlalchemy import ForeignKey, func, insert, select
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from typer.testing import CliRunner
 
@@ -342,3 +345,56 @@ def test_a_folder_without_fixtures_is_a_file_error(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"
     with pytest.raises(FixtureFileError, match=r"holds no \.json"):
         asyncio.run(load(url, tmp_path))
+
+
+# ---------------------------------------------------------------- where a dump goes
+
+
+async def _small_database(tmp_path: Path) -> Database:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'small.sqlite3'}")
+    metadata = MetaData()
+    table = Table("tag", metadata, Column("id", Integer, primary_key=True), Column("name", String))
+    await database.create_all(metadata)
+    async with database.connect() as connection:
+        await connection.execute(insert(table).values([{"id": 1, "name": "a"}]))
+    return database
+
+
+async def test_a_dump_into_a_fifo_writes_to_it_and_leaves_it_a_fifo(tmp_path: Path) -> None:
+    """As ``-o /dev/null`` must: renaming a file over it replaced the device (as root)."""
+    database = await _small_database(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the dump's open then does not wait
+    try:
+        await dump(database, fifo)
+        received = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+        await database.dispose()
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert json.loads(received) == [{"table": "tag", "pk": 1, "fields": {"name": "a"}}]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe", "small.sqlite3"]
+
+
+async def test_dump_files_get_the_umask_mode_and_keep_their_own_and_their_links(
+    tmp_path: Path,
+) -> None:
+    database = await _small_database(tmp_path)
+    previous = os.umask(0o022)
+    try:
+        new = tmp_path / "new.json"
+        await dump(database, new)
+        assert stat.S_IMODE(os.stat(new).st_mode) == 0o644  # not mkstemp's 0600
+        new.chmod(0o640)
+        await dump(database, new)
+        assert stat.S_IMODE(os.stat(new).st_mode) == 0o640
+        link = tmp_path / "latest.json"
+        link.symlink_to(new)
+        new.write_text("old", encoding="utf-8")
+        await dump(database, link)
+        assert link.is_symlink()
+        assert json.loads(new.read_text(encoding="utf-8"))[0]["table"] == "tag"
+    finally:
+        os.umask(previous)
+        await database.dispose()

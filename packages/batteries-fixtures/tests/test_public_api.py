@@ -43,7 +43,9 @@ def test_signatures_of_the_commands() -> None:
         "natural_primary",
         "split",
         "jobs",
+        "allow_dangling",
         "models",
+        "schemas",
         "progress",
     ]
     assert list(load.parameters) == [
@@ -53,6 +55,7 @@ def test_signatures_of_the_commands() -> None:
         "dry_run",
         "ignore_unknown",
         "models",
+        "schemas",
         "progress",
     ]
     assert inspect.iscoroutinefunction(batteries_fixtures.dump)
@@ -72,3 +75,13 @@ def test_every_error_is_a_batteries_error_and_a_builtin() -> None:
 
 def test_cli_exports_app_and_main() -> None:
     assert cli.__all__ == ["app", "main"]
+
+
+@pytest.mark.parametrize("module", ["batteries_fixtures", "batteries_fixtures.cli"])
+def test_python_dash_m_runs_the_command(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", module, "dump", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: batteries-fixtures dump" in result.stdout
+    assert "--schema" in result.stdout

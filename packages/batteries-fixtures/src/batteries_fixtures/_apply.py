@@ -8,12 +8,10 @@ Per table: resolve natural keys, check foreign keys, find the stored rows (then 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import (
     ForeignKeyConstraint,
-    Integer,
     and_,
     case,
     func,
@@ -21,7 +19,6 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    text,
     tuple_,
     update,
 )
@@ -29,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from batteries_fixtures._boundary import refuse_outside_children
 from batteries_fixtures._checks import (
     check_dangling,
     check_duplicates,
@@ -42,8 +40,11 @@ from batteries_fixtures._checks import (
 from batteries_fixtures._convert import EXISTS, FILE, NATURAL, RECORD, SAME, SHAPE, Converter
 from batteries_fixtures._db_errors import integrity_error, locate_clash
 from batteries_fixtures._graph import Edge, LoadPlan, strongly_connected
+from batteries_fixtures._keyless import refuse_merge
+from batteries_fixtures._overriding import select_for
 from batteries_fixtures._reports import LoadReport
 from batteries_fixtures._schema import Schema
+from batteries_fixtures._sequences import SavedSequence, move_past_keys, restore, save
 from batteries_fixtures._target import Progress
 from batteries_fixtures.exceptions import FixtureIntegrityError, UnresolvedReferenceError
 
@@ -79,7 +80,7 @@ class Applier:
         self.files = report.files
         self.current: str | None = None
         self._written: set[str] = set()  # tables where some row was inserted or updated
-        self._drawn: dict[str, int] = {}  # rows inserted with a key from the table's sequence
+        self._drawn: dict[str, int] = {}  # values drawn from each sequence by inserted rows
         self.broken: dict[str, set[str]] = {}
         for edge in plan.broken:
             fk = edge.key
@@ -117,7 +118,12 @@ class Applier:
             else:
                 await connection.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
         if self.mode == "truncate":
+            await refuse_outside_children(connection, self.schema, self.plan.order)
             await self._truncate(connection)
+        elif self.mode == "merge":
+            for name in self.plan.order:
+                if not self.converters[name].pk_keys:
+                    await refuse_merge(connection, self.converters[name].info)
         for name in self.plan.order:
             self.current = name
             await self._write_table(connection, self.converters[name])
@@ -175,23 +181,9 @@ class Applier:
 
     async def _reset_sequences(self, connection: AsyncConnection) -> None:
         """Move PostgreSQL sequences past the loaded keys (see :meth:`finish`)."""
-        preparer = connection.dialect.identifier_preparer
-        for name in self.plan.order:
-            table = self.schema.tables[name].table
-            column = table.autoincrement_column
-            if column is None or not isinstance(column.type, Integer):
-                continue
-            quoted_table = preparer.format_table(table)
-            quoted_column = preparer.quote(column.name)
-            await connection.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                    f"COALESCE(MAX({quoted_column}), 0) + 1, false) FROM {quoted_table}"
-                ),
-                {"table": quoted_table, "column": column.name},
-            )
+        await move_past_keys(connection, (self.schema.tables[n] for n in self.plan.order))
 
-    async def save_sequences(self, connection: AsyncConnection) -> list[_Sequence]:
+    async def save_sequences(self, connection: AsyncConnection) -> list[SavedSequence]:
         """Where the PostgreSQL sequences of the loaded tables stand, for a dry run to restore.
 
         Rows inserted without a key take values from their sequence, and ``nextval`` is not
@@ -199,46 +191,17 @@ class Applier:
         """
         if self.schema.dialect.name != "postgresql":
             return []
-        preparer = connection.dialect.identifier_preparer
-        saved: list[_Sequence] = []
-        for name in sorted(self.plan.order):
-            table = self.schema.tables[name].table
-            column = table.autoincrement_column
-            if column is None or not isinstance(column.type, Integer):
-                continue
-            found = await connection.execute(
-                text("SELECT pg_get_serial_sequence(:table, :column)"),
-                {"table": preparer.format_table(table), "column": column.name},
-            )
-            sequence = found.scalar()
-            if sequence is None:
-                continue
-            state: Any = (
-                await connection.exec_driver_sql(f"SELECT last_value, is_called FROM {sequence}")
-            ).one()
-            saved.append(_Sequence(name, str(sequence), int(state[0]), bool(state[1])))
-        return saved
+        return await save(connection, (self.schema.tables[n] for n in self.plan.order))
 
-    async def restore_sequences(self, connection: AsyncConnection, saved: list[_Sequence]) -> None:
+    async def restore_sequences(
+        self, connection: AsyncConnection, saved: list[SavedSequence]
+    ) -> None:
         """Put back the sequences this dry run drew keys from (see :meth:`save_sequences`).
 
         Only when nobody else drew from one meanwhile: rewinding it then would hand out keys
         another session already used.
         """
-        for sequence in saved:
-            drawn = self._drawn.get(sequence.table, 0)
-            if not drawn:
-                continue
-            state: Any = (
-                await connection.exec_driver_sql(f"SELECT last_value FROM {sequence.name}")
-            ).one()
-            expected = (sequence.value if sequence.called else sequence.value - 1) + drawn
-            if int(state[0]) != expected:
-                continue
-            await connection.execute(
-                text("SELECT setval(:sequence, :value, :called)"),
-                {"sequence": sequence.name, "value": sequence.value, "called": sequence.called},
-            )
+        await restore(connection, saved, self._drawn)
 
     async def _truncate(self, connection: AsyncConnection) -> None:
         for name, columns in sorted(self.broken.items()):
@@ -247,7 +210,11 @@ class Applier:
             await connection.execute(update(table).values(dict.fromkeys(columns)))
         for name in reversed(self.plan.order):
             self.current = name
-            await connection.execute(self.schema.tables[name].table.delete())
+            info = self.schema.tables[name]
+            delete = info.table.delete()
+            if info.only:  # rows of INHERITS children belong to those tables
+                delete = delete.with_hint("ONLY", dialect_name="postgresql")
+            await connection.execute(delete)
 
     async def _write_table(self, connection: AsyncConnection, converter: Converter) -> None:
         info = converter.info
@@ -288,11 +255,12 @@ class Applier:
             if rows == same:
                 continue
             self._written.add(info.name)
-            if new_keys:
-                self._drawn[info.name] = self._drawn.get(info.name, 0) + rows
             given = [k for k, bit in zip(converter.data_keys, shape, strict=True) if bit == "1"]
             made = [k for k in converter.defaults if k not in given]  # values made per record
             keys = [*given, *made] if new_keys else [*pk_keys, *given, *made]
+            for key, sequence in info.sequences.items():
+                if key not in keys:  # its default draws once per row (conflicting ones too)
+                    self._drawn[sequence.name] = self._drawn.get(sequence.name, 0) + rows - same
             group = [s.c[SHAPE] == shape, s.c[SAME] == 0, generated if new_keys else ~generated]
 
             upsert = self.mode == "merge" and existing > same and not new_keys
@@ -329,8 +297,10 @@ class Applier:
             self.schema.dialect.name, insert
         )
 
+        selected = select_for(converter.info, keys)  # OVERRIDING SYSTEM VALUE when needed
+
         def statement(*narrower: Any) -> Any:
-            chosen = select(*(null().label(k) if k in broken else s.c[k] for k in keys))
+            chosen = selected(*(null().label(k) if k in broken else s.c[k] for k in keys))
             chosen = chosen.where(*group, *narrower)
             if ordered:  # generated keys follow the order of the records
                 chosen = chosen.order_by(s.c[FILE], s.c[RECORD])
@@ -434,16 +404,6 @@ class Applier:
                 .where(same_key, s.c[key].is_not(None), s.c[SAME] == 0)
                 .values({key: s.c[key], **kept})
             )
-
-
-@dataclass(frozen=True)
-class _Sequence:
-    """A sequence as a dry run found it: its table, name, ``last_value`` and ``is_called``."""
-
-    table: str
-    name: str
-    value: int
-    called: bool
 
 
 def _in_cycle(edge: Edge, plan: LoadPlan, schema: Schema, names: list[str]) -> bool:

@@ -11,7 +11,6 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Column,
     ColumnElement,
     Table,
@@ -25,10 +24,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import Text
 
-from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._convert import (
     EXISTS,
     FILE,
@@ -43,6 +41,7 @@ from batteries_fixtures._convert import (
     freeze,
     show_key,
 )
+from batteries_fixtures._reflection import own_rows_exist
 from batteries_fixtures._schema import TableInfo
 from batteries_fixtures.exceptions import DuplicateRecordError, UnresolvedReferenceError
 
@@ -66,6 +65,8 @@ async def check_duplicates(
     connection: AsyncConnection, converter: Converter, files: list[str]
 ) -> None:
     """Refuse two records of the fixture with the same primary key (or natural key)."""
+    if not converter.pk_keys:  # a table without a primary key may hold equal rows
+        return
     s = converter.staging
     info = converter.info
     # A key part written as a natural key is still NULL here: its text tells records apart.
@@ -345,11 +346,14 @@ async def mark_existing(
     files: list[str],
 ) -> None:
     """Mark staged rows already stored; refuse them in append mode; in merge, find unchanged."""
+    if not converter.pk_keys:  # nothing to find a stored row by: every record is appended
+        return
     s = converter.staging
     info = converter.info
     t = info.table
     same_key = and_(*(t.c[k] == s.c[k] for k in converter.pk_keys))
-    await connection.execute(update(s).where(exists().where(same_key)).values({EXISTS: 1}))
+    found = own_rows_exist(t, same_key, only=info.only)
+    await connection.execute(update(s).where(found).values({EXISTS: 1}))
     if mode == "append":
         problem = await _first(
             connection, s, s.c[EXISTS] == 1, extra=[s.c[k] for k in converter.pk_keys]
@@ -370,9 +374,10 @@ async def mark_existing(
     dialect = connection.dialect
     for position, key in enumerate(converter.data_keys):
         stored, wanted = t.c[key], s.c[key]
-        if isinstance(resolve_type(stored.type, dialect), JSON) and dialect.name == ("postgresql"):
-            # PostgreSQL's json has no equality: compare the documents as jsonb.
-            same = cast(stored, JSONB).is_not_distinct_from(cast(wanted, JSONB))
+        if dialect.name == "postgresql" and info.codecs[key].read is not None:
+            # Values moved as text compare as text: json and xml have no equality, boxes
+            # and circles compare areas, '1 day' = '24 hours' as intervals.
+            same = cast(stored, Text).is_not_distinct_from(cast(wanted, Text))
         else:
             same = stored.is_not_distinct_from(wanted)
         ref = converter.refs.get(key)
@@ -380,9 +385,8 @@ async def mark_existing(
             # A natural key not resolved yet: the row counts as changed.
             same = and_(same, s.c[ref.raw].is_(None))
         alike.append(or_(func.substr(s.c[SHAPE], position + 1, 1) == "0", same))
-    await connection.execute(
-        update(s).where(s.c[EXISTS] == 1, exists().where(same_key, *alike)).values({SAME: 1})
-    )
+    unchanged = own_rows_exist(t, same_key, *alike, only=info.only)
+    await connection.execute(update(s).where(s.c[EXISTS] == 1, unchanged).values({SAME: 1}))
 
 
 def _match(group: NaturalGroup, s: Table) -> ColumnElement[bool]:

@@ -31,12 +31,14 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, ColumnElement
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
-__all__ = ["JSON_WRAPPER", "Codec", "codec_for", "resolve_type"]
+from batteries_fixtures._raw import RAW_KEY
+
+__all__ = ["JSON_WRAPPER", "Codec", "codec_for", "codec_for_type", "resolve_type"]
 
 JSON_WRAPPER = "$json"
 """Key of the object wrapping a JSON ``null`` document (or a document that looks like one)."""
@@ -59,20 +61,56 @@ class Codec:
         decode: JSON value (never ``None``) to the Python value to bind; raises ``ValueError``
             or ``TypeError`` with a short reason.
         is_json: Whether ``None`` means SQL NULL and JSON null needs the wrapper.
+        read: The expression a dump selects instead of the column (a cast to text, say);
+            ``None`` selects the column.
+        special: An expression that is the database's own text of the values ``read`` leaves
+            NULL (an infinite date, a BC date...), and NULL otherwise; ``None`` when every
+            value is read.
+        encode_text: The database's own text of a value to a JSON-ready value (for
+            ``special`` values, and items of arrays read as text).
+        decode_text: JSON value to the database's own input text (for items of arrays
+            written as text).
+        raw: Whether ``decode`` may return a :class:`~batteries_fixtures._raw.RawText` (or
+            another raw value) that staging must send as it is.
+        binary: Whether the driver can write the column's values in a binary ``COPY``
+            (asyncpg has no binary form of ``macaddr``, ``money``, ``tsvector``...).
     """
 
     kind: str
     encode: Callable[[Any], Any]
     decode: Callable[[Any], Any]
     is_json: bool = False
+    read: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
+    special: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None = None
+    encode_text: Callable[[str], Any] | None = None
+    decode_text: Callable[[Any], str] | None = None
+    raw: bool = False
+    binary: bool = True
 
 
 def resolve_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> sqltypes.TypeEngine[Any]:
-    """The type that really stores a column on ``dialect``: variants and decorators unwrapped."""
+    """The type that really stores a column on ``dialect``.
+
+    Variants and decorators are unwrapped, and so are PostgreSQL domains: a domain's values are
+    its base type's (the database still checks its constraints).
+    """
     resolved = type_.dialect_impl(dialect)
-    while isinstance(resolved, sqltypes.TypeDecorator):
-        resolved = resolved.load_dialect_impl(dialect).dialect_impl(dialect)
-    return resolved
+    while True:
+        if isinstance(resolved, sqltypes.TypeDecorator):
+            resolved = resolved.load_dialect_impl(dialect).dialect_impl(dialect)
+        elif isinstance(resolved, postgresql.DOMAIN):
+            resolved = resolved.data_type.dialect_impl(dialect)
+        else:
+            return resolved
+
+
+def codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
+    """The codec of values of ``type_`` on ``dialect`` (decorators not checked: see ``codec_for``).
+
+    Raises:
+        TypeError: The type has no codec; the message names it.
+    """
+    return _codec_for_type(resolve_type(type_, dialect), dialect)
 
 
 def codec_for(column: Column[Any], dialect: Dialect) -> Codec:
@@ -104,6 +142,18 @@ def _check_python_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Non
 
 
 def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
+    if dialect.name == "postgresql":
+        from batteries_fixtures._pg_codecs import pg_codec
+
+        found = pg_codec(type_, dialect, _codec_for_type)
+        if found is not None:
+            return found
+    elif dialect.name == "sqlite":
+        from batteries_fixtures._sqlite_codecs import sqlite_codec
+
+        found = sqlite_codec(type_, dialect)
+        if found is not None:
+            return found
     if isinstance(type_, sqltypes.ARRAY):
         item = _codec_for_type(resolve_type(type_.item_type, dialect), dialect)
         return _array_codec(item)
@@ -139,6 +189,11 @@ def _codec_for_type(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec:
         return _int_codec(type_, dialect)
     if isinstance(type_, sqltypes.String):
         return _string_codec(type_, postgres=dialect.name == "postgresql")
+    if dialect.name == "postgresql" and not isinstance(type_, sqltypes.NullType):
+        # A type we do not know (an extension's): its own text, as pg_dump moves it.
+        from batteries_fixtures._pg_codecs import TEXT_CODEC
+
+        return TEXT_CODEC
     msg = f"no fixture codec for column type {type_!r}"
     raise TypeError(msg)
 
@@ -507,7 +562,9 @@ def _decode_naive_time(value: Any) -> time:
 
 def _needs_wrapper(document: Any) -> bool:
     return document is None or (
-        isinstance(document, dict) and len(document) == 1 and JSON_WRAPPER in document
+        isinstance(document, dict)
+        and len(document) == 1
+        and (JSON_WRAPPER in document or RAW_KEY in document)
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeEngine
 
 from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord
+from batteries_fixtures._raw import RAW_TYPES, raw_positions
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import (
     FixtureFormatError,
@@ -124,15 +125,15 @@ class Converter:
         self.ignore_unknown = ignore_unknown
         self.pk_keys = info.pk_keys
         pk_set = set(self.pk_keys)
-        self.data_keys = [c.key for c in info.table.columns if c.key not in pk_set]
+        self.data_keys = [c.key for c in info.columns if c.key not in pk_set]
         self._slot = {key: i for i, key in enumerate(self.data_keys)}
         dialect = schema.dialect
         columns: list[Column[Any]] = [
-            Column(c.name, _stage_type(c.type, dialect), key=c.key) for c in info.table.columns
+            Column(c.name, _stage_type(c.type, dialect), key=c.key) for c in info.columns
         ]
         self.refs: dict[str, NaturalRef] = {}
         self._specs: dict[str, _Spec] = {}
-        for position, key in enumerate(c.key for c in info.table.columns):
+        for position, key in enumerate(c.key for c in info.columns):
             target_name = info.references.get(key)
             target = schema.tables.get(target_name) if target_name else None
             if target is None or target.natural_key is None:
@@ -172,6 +173,10 @@ class Converter:
         self.names = [c.name for c in self.staging.columns]
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
+        # Staging columns that may receive the database's own text (see _raw).
+        self.raw_positions, self.copyable = (
+            raw_positions(columns, dialect) if dialect.name == "postgresql" else ((), True)
+        )
         self._columns = info.column_keys
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
@@ -225,6 +230,12 @@ class Converter:
                     f"{record.path} record {record.index}: table {info.name!r} has no field "
                     f"{key!r}; use --ignore-unknown to skip it"
                 )
+                if key in info.generated:
+                    msg = (
+                        f"{record.path} record {record.index}: table {info.name!r} field "
+                        f"{key!r} is a generated column, which the database computes: remove "
+                        "it from the fixture, or use --ignore-unknown to skip it"
+                    )
                 raise FixtureSchemaError(
                     msg, path=record.path, record=record.index, table=info.name, field=key
                 )
@@ -240,6 +251,15 @@ class Converter:
             if len(pk_keys) == 1:
                 self._put(row, pk_keys[0], pk, record)
             else:
+                if not pk_keys:
+                    msg = (
+                        f"{record.path} record {record.index}: table {info.name!r} has no "
+                        "primary key, so its records have no 'pk': give every column in "
+                        "'fields'"
+                    )
+                    raise FixtureFormatError(
+                        msg, path=record.path, record=record.index, table=info.name
+                    )
                 if not isinstance(pk, dict) or set(pk) != set(pk_keys):
                     msg = (
                         f"{record.path} record {record.index}: table {info.name!r} has a "
@@ -252,7 +272,7 @@ class Converter:
                 for key in pk_keys:
                     self._put(row, key, pk[key], record)
             has_pk = True
-        elif pk_keys and all(record.fields.get(k) is not None for k in pk_keys):
+        elif (pk_keys and all(record.fields.get(k) is not None for k in pk_keys)) or not pk_keys:
             has_pk = True
         elif info.natural_key is None:
             msg = (
@@ -295,7 +315,7 @@ class Converter:
         values = [row[key] for key in self.keys]
         for i, process in self._processors:  # only the few columns whose type has one
             value = values[i]
-            if value is not None:
+            if value is not None and type(value) not in RAW_TYPES:  # raw: the database's own
                 values[i] = process(value)
         return tuple(values)
 

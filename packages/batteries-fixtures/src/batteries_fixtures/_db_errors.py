@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, PrimaryKeyConstraint, UniqueConstraint, exists, func, or_, select
+from sqlalchemy import (
+    Column,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -130,7 +139,8 @@ async def locate_clash(
         also = f"as {files[found.f]} record {found.r} does"
     else:
         t = info.table
-        other_key = or_(*(t.c[k].is_distinct_from(s.c[k]) for k in converter.pk_keys))
+        others = [t.c[k].is_distinct_from(s.c[k]) for k in converter.pk_keys]
+        other_key = or_(*others) if others else true()  # no primary key: any stored row
         taken = exists().where(*(t.c[k] == s.c[k] for k in columns), other_key)
         query = select(s.c[FILE], s.c[RECORD], *values).where(*written, taken)
         found = (await connection.execute(query.order_by(*order).limit(1))).first()

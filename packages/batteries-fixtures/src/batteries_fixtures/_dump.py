@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,12 +14,15 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from batteries_fixtures._boundary import refuse_dangling
 from batteries_fixtures._codecs import resolve_type
 from batteries_fixtures._compression import strip_codec
 from batteries_fixtures._formats import Format, RecordWriter, format_from_name
 from batteries_fixtures._graph import sort_tables
+from batteries_fixtures._keyless import order_by as keyless_order_by
 from batteries_fixtures._natural_keys import NaturalKeys
 from batteries_fixtures._outputs import Output, Parts, SplitOutput, open_output, output_name
+from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
 from batteries_fixtures._snapshot import open_snapshot
@@ -42,14 +45,17 @@ async def dump(
     natural_primary: bool = False,
     split: bool = False,
     jobs: int = 1,
+    allow_dangling: bool = False,
     models: Models = None,
+    schemas: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> DumpReport:
     """Dump tables of ``database`` to a JSON or JSONL fixture.
 
     Rows are read in one read-only snapshot transaction (REPEATABLE READ READ ONLY on
-    PostgreSQL), tables in foreign-key order (ties by name), rows by primary key, so the same
-    data always gives the same bytes.
+    PostgreSQL), tables in foreign-key order (ties by name), rows by primary key (by every
+    column for a table without one), so the same data always gives the same bytes. A
+    partitioned table is one table; generated columns are left out.
 
     Args:
         database: A :class:`~batteries_models.Database` or a database URL.
@@ -58,7 +64,8 @@ async def dump(
             path ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is compressed. With ``split``,
             a folder.
         tables: Tables to dump (default: every table).
-        exclude: Tables to leave out.
+        exclude: Tables to leave out. A dump that would leave rows pointing at a table it
+            does not include is refused, naming the foreign keys.
         format: ``"json"`` or ``"jsonl"``; from the output's extension when not given (the one
             before a compression suffix: ``rows.jsonl.gz`` is JSONL), else JSON.
         indent: Indent JSON records by this many spaces (one record per line otherwise).
@@ -70,14 +77,20 @@ async def dump(
         jobs: Read this many tables at once on PostgreSQL, on connections sharing one
             exported snapshot; the output is byte for byte that of ``jobs=1``. SQLite reads
             on one connection.
+        allow_dangling: Dump even when rows point at tables left out (the database the dump
+            is loaded into must hold those rows).
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        schemas: Schemas to reflect besides those of the search path (their tables are named
+            ``schema.table``).
         progress: Called as rows are written, per table.
 
     Returns:
         The rows written per table.
 
     Raises:
-        FixtureSchemaError: An unknown table was named, or a model's table is missing.
+        FixtureSchemaError: An unknown table or schema was named, a model's table is
+            missing, columns have no codec (all named at once), or rows would point at a
+            table left out.
         FixtureFileError: The output cannot be written.
         DatabaseUnreachableError: The database cannot be reached (password masked).
     """
@@ -93,8 +106,10 @@ async def dump(
         await db.ping()
         async with open_snapshot(db, jobs) as snapshot:
             connection = snapshot.connection
-            schema = await load_schema(connection, models)
+            schema = await load_schema(connection, models, schemas)
             chosen = _select(schema, tables, exclude)
+            if not allow_dangling:
+                await refuse_dangling(connection, schema, chosen)
             order = sort_tables(chosen, schema.edges(chosen))
             keys = None
             if natural_foreign:
@@ -160,19 +175,65 @@ def _select(schema: Schema, tables: Sequence[str], exclude: Sequence[str]) -> li
     for name in (*tables, *exclude):
         if name not in schema.tables:
             known = ", ".join(sorted(schema.tables)) or "none"
-            msg = f"Unknown table {name!r}: the database has {known}"
+            hint = unknown_table_hint(name, schema.partitions, schema.schemas)
+            msg = f"Unknown table {name!r}: the database has {known}{hint}"
             raise FixtureSchemaError(msg, table=name)
     chosen = list(tables) if tables else list(schema.tables)
     chosen = [t for t in chosen if t not in set(exclude)]
-    for name in chosen:
-        schema.tables[name].check_supported()
+    _refuse_unsupported(schema, chosen)
     return chosen
+
+
+def _refuse_unsupported(schema: Schema, chosen: list[str]) -> None:
+    """Name every column of ``chosen`` that has no codec, in one error, with the flags to pass."""
+    found = [
+        (name, key, reason)
+        for name in sorted(chosen)
+        for key, reason in schema.tables[name].unsupported.items()
+    ]
+    if not found:
+        return
+    blocked = list(dict.fromkeys(name for name, _, _ in found))
+    flags = " ".join(f"--exclude {name}" for name in blocked)
+    pointing = sorted(
+        {
+            name
+            for name in chosen
+            if name not in blocked
+            for fk in schema.tables[name].table.foreign_key_constraints
+            if fk.referred_table.fullname in blocked
+        }
+    )
+    then = ""
+    if pointing:
+        then = (
+            f" (foreign keys of {', '.join(pointing)} point at them: where rows use them, "
+            "exclude those tables too or add --allow-dangling)"
+        )
+    if len(found) == 1:
+        name, key, reason = found[0]
+        msg = (
+            f"Column {name}.{key} cannot be written to or read from a fixture: {reason}; "
+            f"leave its table out with {flags}{then}"
+        )
+    else:
+        columns = "; ".join(f"{name}.{key} ({reason})" for name, key, reason in found)
+        msg = (
+            f"{len(found)} columns cannot be written to or read from a fixture: {columns}; "
+            f"leave their tables out with {flags}{then}"
+        )
+    raise FixtureSchemaError(msg, table=found[0][0], field=found[0][1])
+
+
+def _read(
+    column: ColumnElement[Any], read: Callable[[ColumnElement[Any]], ColumnElement[Any]] | None
+) -> ColumnElement[Any]:
+    return column if read is None else read(column).label(column.key)
 
 
 def _order_by(info: TableInfo, dialect: Dialect) -> list[ColumnElement[Any]]:
     if not info.pk:
-        msg = f"Table {info.name!r} has no primary key: fixtures need one to order and load rows"
-        raise FixtureSchemaError(msg, table=info.name)
+        return keyless_order_by(info, dialect)
     clauses: list[ColumnElement[Any]] = []
     for column in info.pk:
         resolved = resolve_type(column.type, dialect)
@@ -195,25 +256,39 @@ async def _dump_table(
     progress: Progress | None,
 ) -> int:
     table = info.table
-    columns = list(table.columns)
+    columns = info.columns
     pk_keys = info.pk_keys
-    omit_pk = natural_primary and info.surrogate_pk
+    # A table without a primary key is written without "pk", Django-style.
+    omit_pk = (natural_primary and info.surrogate_pk) or not pk_keys
     json_columns = [c for c in columns if info.codecs[c.key].is_json]
     flags = [c.is_(None).label(f"_isnull_{i}") for i, c in enumerate(json_columns)]
-    stmt = select(*columns, *flags).order_by(*_order_by(info, schema.dialect))
+    # Values a driver would lose are read as the database's text (see _pg_codecs, _raw).
+    read = [_read(c, info.codecs[c.key].read) for c in columns]
+    special_columns = [c for c in columns if info.codecs[c.key].special is not None]
+    specials = [
+        info.codecs[c.key].special(c).label(f"_special_{i}")  # type: ignore[misc]
+        for i, c in enumerate(special_columns)
+    ]
+    stmt = select(*read, *flags, *specials).order_by(*_order_by(info, schema.dialect))
+    count_rows = select(func.count()).select_from(table)
+    if info.only:  # INHERITS children hold rows of their own, dumped as their own table
+        stmt = stmt.with_hint(table, "ONLY", "postgresql")
+        count_rows = count_rows.with_hint(table, "ONLY", "postgresql")
     total = 0
     if progress is not None:
-        total = int(
-            (await connection.execute(select(func.count()).select_from(table))).scalar_one()
-        )
+        total = int((await connection.execute(count_rows)).scalar_one())
         progress(info.name, 0, total)
     positions = {c.key: i for i, c in enumerate(columns)}
     null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
+    special_at = {
+        c.key: len(columns) + len(json_columns) + i for i, c in enumerate(special_columns)
+    }
     # Every reference to a natural-key table, in the primary key or not, as its natural key.
     natural_refs: dict[str, str] = {}
     if keys is not None:
         natural_refs = {k: t for k, t in info.references.items() if keys.has(t)}
-    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode).
+    # One plan per column, decided once: (key, position, JSON null flag, natural table, encode,
+    # position of the special text, its encoder).
     plan = [
         (
             c.key,
@@ -221,14 +296,24 @@ async def _dump_table(
             null_flags.get(c.key),
             natural_refs.get(c.key),
             info.codecs[c.key].encode,
+            special_at.get(c.key),
+            info.codecs[c.key].encode_text or info.codecs[c.key].encode,
         )
         for c in columns
         if c.key not in pk_keys
     ]
     pk_plan = [(k, positions[k], natural_refs.get(k), info.codecs[k].encode) for k in pk_keys]
     single_pk = len(pk_plan) == 1
+    pk_special = {
+        k: (special_at[k], info.codecs[k].encode_text or info.codecs[k].encode)
+        for k in pk_keys
+        if k in special_at
+    }
 
-    def encode_pk(key: str, value: Any, natural: str | None, encode_value: Any) -> Any:
+    def encode_pk(key: str, value: Any, natural: str | None, encode_value: Any, row: Any) -> Any:
+        if value is None and key in pk_special:  # a key only the database's text holds
+            at, encode_text = pk_special[key]
+            return encode_text(row[at])
         if natural is not None and keys is not None and value is not None:
             return keys.lookup(natural, value, info.name, key)
         return encode_value(value)
@@ -238,19 +323,21 @@ async def _dump_table(
         if not omit_pk:
             if single_pk:
                 key, position, natural, encode_value = pk_plan[0]
-                record["pk"] = encode_pk(key, row[position], natural, encode_value)
+                record["pk"] = encode_pk(key, row[position], natural, encode_value, row)
             else:
                 record["pk"] = {
-                    k: encode_pk(k, row[position], natural, enc)
+                    k: encode_pk(k, row[position], natural, enc, row)
                     for k, position, natural, enc in pk_plan
                 }
         fields: dict[str, Any] = {}
-        for key, position, flag, natural, encode_value in plan:
+        for key, position, flag, natural, encode_value, special, encode_special in plan:
             value = row[position]
             if flag is not None:
                 fields[key] = None if row[flag] else encode_value(value)
             elif value is None:
-                fields[key] = None
+                # A value only the database's text holds (infinity...) is NULL in its column.
+                text = None if special is None else row[special]
+                fields[key] = None if text is None else encode_special(text)
             elif natural is not None and keys is not None:
                 fields[key] = keys.lookup(natural, value, info.name, key)
             else:

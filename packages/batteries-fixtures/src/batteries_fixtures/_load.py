@@ -21,6 +21,7 @@ from batteries_fixtures._apply import Applier, Mode
 from batteries_fixtures._convert import Converter
 from batteries_fixtures._db_errors import connection_lost, first_line, integrity_error
 from batteries_fixtures._graph import plan_load
+from batteries_fixtures._pg_codecs import LOAD_SETTINGS
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, expand_sources, open_source
@@ -40,6 +41,7 @@ async def load(
     dry_run: bool = False,
     ignore_unknown: bool = False,
     models: Models = None,
+    schemas: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load fixture files into ``database`` in one transaction.
@@ -49,8 +51,8 @@ async def load(
     keys, append conflicts), then each table is written parents first with one
     ``INSERT ... SELECT``; foreign-key cycles are broken at a nullable foreign key (insert NULL,
     then one ``UPDATE ... FROM``) or deferred where the database allows; on PostgreSQL,
-    sequences are moved past the loaded keys when the load commits. Any error rolls back
-    everything.
+    every sequence a loaded column's default draws from is moved past the loaded keys when the
+    load commits. Any error rolls back everything.
 
     Given an ``AsyncConnection`` instead of a database, the load runs in a SAVEPOINT of that
     connection's transaction (begun if there is none) and commits nothing: the caller's
@@ -67,10 +69,15 @@ async def load(
             its ``.json``/``.jsonl`` files, sorted by name.
         mode: ``"merge"`` (default) upserts by primary or natural key, so loading twice changes
             nothing; ``"append"`` inserts only and fails on an existing key; ``"truncate"``
-            first deletes every row of the fixture's tables (and no other table).
+            first deletes every row of the fixture's tables (and no other table: rows of other
+            tables pointing at them are refused up front). A table without a primary key is
+            appended to; a merge refuses one that holds rows.
         dry_run: Do everything, report, then roll back: nothing is written.
-        ignore_unknown: Skip tables and fields the schema does not have instead of failing.
+        ignore_unknown: Skip tables and fields the schema does not have (and generated
+            columns) instead of failing.
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        schemas: Schemas to reflect besides those of the search path (their tables are named
+            ``schema.table``).
         progress: Called as rows are written, per table.
 
     Returns:
@@ -97,12 +104,12 @@ async def load(
                 pass
     report = LoadReport(dry_run=dry_run, mode=mode)
     if isinstance(database, AsyncConnection):
-        schema = await load_schema(database, models)
+        schema = await load_schema(database, models, schemas)
         await _run(database, items, schema, report, mode, progress, dry_run, ignore_unknown)
     else:
         async with open_database(database) as db:
             async with db.connect() as probe:
-                schema = await load_schema(probe, models)
+                schema = await load_schema(probe, models, schemas)
             await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
@@ -174,12 +181,21 @@ async def _transaction(db: Database | AsyncConnection) -> AsyncIterator[AsyncCon
     """The load's transaction: a new one of ``db``, or a SAVEPOINT of the connection given."""
     if isinstance(db, AsyncConnection):
         async with db.begin_nested():
+            # SET LOCAL outlives a released savepoint: the caller's transaction keeps it.
+            await _settings(db)
             yield db
         return
     async with db.connect() as connection:
         if connection.dialect.name == "sqlite":
             await _lock_database(connection)
+        await _settings(connection)
         yield connection
+
+
+async def _settings(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        for statement in LOAD_SETTINGS:
+            await connection.exec_driver_sql(statement)
 
 
 async def _lock_database(connection: AsyncConnection) -> None:

@@ -1,14 +1,20 @@
 """Where a dump writes: stdout, a stream, a file (maybe compressed), or one file per table.
 
 Files are written under a temporary name and renamed only when the whole dump succeeded, so a
-failed dump leaves no partial file (and, for a folder, no mix of old and new files).
+failed dump leaves no partial file (and, for a folder, no mix of old and new files). A new file
+gets the mode the umask gives (``0644`` under ``022``), as any program's output does; a file
+replaced keeps its mode, and a symbolic link stays a link (the file it points at is replaced).
+A target that exists and is not a regular file (``/dev/null``, a FIFO, a terminal) is written
+directly: renaming over it would replace the device with a file.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import secrets
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -37,14 +43,32 @@ def output_name(output: Output) -> str:
 
 
 class _AtomicFile:
-    """A text stream into a temporary file next to ``target``, compressed by its extension."""
+    """A text stream into a temporary file next to ``target``, compressed by its extension.
+
+    ``target`` when it is not a regular file: it is written directly (see the module).
+    """
 
     def __init__(self, target: Path) -> None:
         self.target = target
         try:
-            handle, temp = tempfile.mkstemp(
-                prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-            )
+            mode = os.stat(target).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            msg = f"Cannot write {target}: {exc.strerror}"
+            raise FixtureFileError(msg, path=str(target)) from exc
+        self.direct = mode is not None and not stat.S_ISREG(mode)
+        if target.is_symlink() and not self.direct:
+            target = Path(os.path.realpath(target))  # replace the file, keep the link
+        self._final = target
+        try:
+            if self.direct:
+                handle = os.open(target, os.O_WRONLY | os.O_TRUNC)
+                temp = str(target)
+            else:
+                handle, temp = _create_temp(target)
+                if mode is not None:
+                    os.chmod(temp, stat.S_IMODE(mode))
         except OSError as exc:
             msg = f"Cannot write {target}: {exc.strerror}; check that the folder is writable"
             raise FixtureFileError(msg, path=str(target)) from exc
@@ -56,7 +80,8 @@ class _AtomicFile:
             binary = raw if codec is None else compressed_writer(raw, codec, str(target))
         except BaseException:
             raw.close()
-            self.temp.unlink(missing_ok=True)
+            if not self.direct:
+                self.temp.unlink(missing_ok=True)
             raise
         self._binary = binary
         self.stream: IO[str] = io.TextIOWrapper(binary, encoding="utf-8", newline="\n")
@@ -72,14 +97,31 @@ class _AtomicFile:
     def commit(self) -> None:
         """Put the finished file in place."""
         self.close()
-        self.temp.replace(self.target)
+        if not self.direct:
+            self.temp.replace(self._final)
 
     def discard(self) -> None:
-        """Remove the temporary file; the target is left as it was."""
+        """Remove the temporary file; the target is left as it was (unless written directly)."""
         try:
             self.close()
         finally:
-            self.temp.unlink(missing_ok=True)
+            if not self.direct:
+                self.temp.unlink(missing_ok=True)
+
+
+def _create_temp(target: Path) -> tuple[int, str]:
+    """Create a new file next to ``target``, with the mode the umask gives.
+
+    ``tempfile.mkstemp`` creates files ``0600``, which a rename would hand on to the dump.
+    """
+    for _ in range(100):
+        temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), str(temp)
+        except FileExistsError:
+            continue
+    msg = f"Cannot create a temporary file next to {target}"
+    raise FileExistsError(msg)
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -13,6 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._codecs import Codec, codec_for
 from batteries_fixtures._graph import Edge
+from batteries_fixtures._pg_types import give_domains_operators, register_types
+from batteries_fixtures._reflection import (
+    Catalog,
+    ColumnFacts,
+    SequenceRef,
+    column_facts,
+    read_catalog,
+    reflect,
+)
 from batteries_fixtures.exceptions import FixtureSchemaError
 
 __all__ = ["Models", "Schema", "TableInfo", "load_schema"]
@@ -20,9 +29,6 @@ __all__ = ["Models", "Schema", "TableInfo", "load_schema"]
 Models = str | MetaData | Iterable[type[Any] | Table] | None
 """Where the tables come from: a models module path, a ``MetaData``, classes/``Table`` objects,
 or ``None`` to reflect the database."""
-
-# Bookkeeping tables of migration tools: never data to dump when reflecting.
-_REFLECTION_SKIPS = frozenset({"alembic_version"})
 
 
 @dataclass
@@ -38,6 +44,12 @@ class TableInfo:
         references: For one-column foreign keys to a one-column primary key, the referenced
             table name by column key.
         unsupported: Columns whose type has no codec, with the reason.
+        generated: Keys of generated (computed) columns: the database writes them, so
+            fixtures leave them out.
+        identity: Keys of identity columns, ``True`` for ``GENERATED ALWAYS`` (an insert that
+            gives one says ``OVERRIDING SYSTEM VALUE``).
+        sequences: The sequence each column's default draws from, by column key (PostgreSQL).
+        only: The table has ``INHERITS`` children, whose rows are read apart (``ONLY``).
     """
 
     table: Table
@@ -47,6 +59,10 @@ class TableInfo:
     codecs: dict[str, Codec]
     references: dict[str, str] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)
+    generated: frozenset[str] = frozenset()
+    identity: dict[str, bool] = field(default_factory=dict)
+    sequences: dict[str, SequenceRef] = field(default_factory=dict)
+    only: bool = False
 
     def check_supported(self) -> None:
         """Raise ``FixtureSchemaError`` when a column type has no fixture codec."""
@@ -63,17 +79,25 @@ class TableInfo:
         return [c.key for c in self.pk]
 
     @cached_property
+    def columns(self) -> list[Column[Any]]:
+        """The columns a fixture holds, in table order: every one but the generated ones."""
+        return [c for c in self.table.columns if c.key not in self.generated]
+
+    @cached_property
     def column_keys(self) -> frozenset[str]:
-        """Keys of every column."""
-        return frozenset(c.key for c in self.table.columns)
+        """Keys of the columns a fixture holds (generated columns left out)."""
+        return frozenset(c.key for c in self.columns)
 
     @cached_property
     def required(self) -> tuple[str, ...]:
         """Columns a record must give: NOT NULL and without any default."""
         return tuple(
             c.key
-            for c in self.table.columns
-            if not c.nullable and c.default is None and c.server_default is None
+            for c in self.columns
+            if not c.nullable
+            and c.default is None
+            and c.server_default is None
+            and c.key not in self.identity
         )
 
     @cached_property
@@ -100,10 +124,19 @@ class TableInfo:
 
 @dataclass
 class Schema:
-    """The tables of one dump or load, by fixture name."""
+    """The tables of one dump or load, by fixture name.
+
+    Attributes:
+        tables: Every table, by fixture name.
+        dialect: The database's dialect.
+        partitions: Partitions (not tables of their own here), to their partitioned table.
+        schemas: The schemas named to search besides the search path.
+    """
 
     tables: dict[str, TableInfo]
     dialect: Dialect
+    partitions: dict[str, str] = field(default_factory=dict)
+    schemas: tuple[str, ...] = ()
 
     def edges(self, names: Iterable[str] | None = None) -> list[Edge]:
         """Foreign keys between the given tables (every table by default)."""
@@ -120,7 +153,9 @@ class Schema:
                         child=name,
                         parent=parent,
                         key=fk,
-                        nullable=all(c.nullable for c in fk.columns),
+                        # Setting a key later finds the row by its primary key: a table
+                        # without one cannot have a cycle broken at its foreign keys.
+                        nullable=bool(info.pk) and all(c.nullable for c in fk.columns),
                         deferrable=bool(fk.deferrable),
                     )
                 )
@@ -131,23 +166,33 @@ def _fk_sort_key(fk: ForeignKeyConstraint) -> tuple[str, ...]:
     return tuple(c.key for c in fk.columns)
 
 
-async def load_schema(connection: AsyncConnection, models: Models) -> Schema:
+async def load_schema(
+    connection: AsyncConnection, models: Models, schemas: Sequence[str] = ()
+) -> Schema:
     """Collect the tables of ``models`` (or reflect them) that exist in the database.
 
+    Reflection covers every schema of the search path and the schemas named in ``schemas``;
+    partitions are not tables of their own (see ``_reflection``).
+
     Raises:
-        FixtureSchemaError: A model's table does not exist in the database, or a natural key
-            names a column the table does not have.
+        FixtureSchemaError: A model's table does not exist in the database, a natural key
+            names a column the table does not have, or a schema does not exist.
     """
     dialect = connection.dialect
-    existing: set[str] = set(await connection.run_sync(_table_names))
+    catalog: Catalog = await connection.run_sync(read_catalog)
     natural: dict[str, tuple[str, ...]] = {}
     if models is None:
         metadata = MetaData()
-        await connection.run_sync(_reflect, metadata)
-        tables = [t for t in metadata.tables.values() if t.name not in _REFLECTION_SKIPS]
+        tables: list[Table] = await connection.run_sync(_reflect, metadata, catalog, schemas)
     else:
+        if schemas:
+            msg = (
+                "--schema applies when the database is reflected; with models, each table's "
+                "schema is its own (Table(..., schema=...)): leave --schema out"
+            )
+            raise FixtureSchemaError(msg)
         tables, natural = _tables_of(models)
-        missing = sorted(t.fullname for t in tables if t.fullname not in existing)
+        missing: list[str] = await connection.run_sync(_missing, tables)
         if missing:
             msg = (
                 f"Table {missing[0]!r} of the models does not exist in the database: "
@@ -157,15 +202,50 @@ async def load_schema(connection: AsyncConnection, models: Models) -> Schema:
     infos: dict[str, TableInfo] = {}
     for table in tables:
         infos[table.fullname] = _table_info(table, natural.get(table.fullname), dialect)
-    return Schema(tables=infos, dialect=dialect)
+    facts: dict[str, ColumnFacts] = await connection.run_sync(
+        column_facts, [(name, info.table) for name, info in infos.items()]
+    )
+    for name, info in infos.items():
+        _apply_facts(info, facts[name], only=name in catalog.inherited)
+    return Schema(
+        tables=infos, dialect=dialect, partitions=catalog.partitions, schemas=tuple(schemas)
+    )
 
 
-def _table_names(sync: Connection) -> list[str]:
-    return list(inspect(sync).get_table_names())
+def _missing(sync: Connection, tables: list[Table]) -> list[str]:
+    """Names of ``tables`` the database does not have, sorted."""
+    inspector = inspect(sync)
+    existing: dict[str | None, set[str]] = {}
+    missing: list[str] = []
+    for table in tables:
+        if table.schema not in existing:
+            existing[table.schema] = set(inspector.get_table_names(schema=table.schema))
+        if table.name not in existing[table.schema]:
+            missing.append(table.fullname)
+    return sorted(missing)
 
 
-def _reflect(sync: Connection, metadata: MetaData) -> None:
-    metadata.reflect(bind=sync)
+def _reflect(
+    sync: Connection, metadata: MetaData, catalog: Catalog, schemas: Sequence[str]
+) -> list[Table]:
+    postgres = sync.dialect.name == "postgresql"
+    if postgres:
+        register_types(sync)  # no NullType (and no warning) for point, xml, ltree...
+    tables = reflect(sync, metadata, catalog, schemas)
+    if postgres:
+        give_domains_operators(metadata)
+    return tables
+
+
+def _apply_facts(info: TableInfo, facts: ColumnFacts, *, only: bool) -> None:
+    """Record what the catalog says of the table's columns (by name) on ``info`` (by key)."""
+    key_of = {c.name: c.key for c in info.table.columns}
+    info.generated = frozenset(key_of[n] for n in facts.generated)
+    info.identity = {key_of[n]: always for n, always in facts.identity.items()}
+    info.sequences = {key_of[n]: ref for n, ref in facts.sequences.items()}
+    info.only = only
+    for key in info.generated:  # never read nor written: a type without codec is no matter
+        info.unsupported.pop(key, None)
 
 
 def _tables_of(

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from batteries_fixtures._pg_codecs import DUMP_SETTINGS
 from batteries_models import Database
 
 __all__ = ["Snapshot", "open_snapshot"]
@@ -70,6 +71,8 @@ async def open_snapshot(db: Database, jobs: int = 1) -> AsyncIterator[Snapshot]:
     postgres = db.dialect_name == "postgresql"
     async with AsyncExitStack() as stack:
         first = await _begin(stack, db, postgres=postgres)
+        if postgres:
+            await _settle(first)
         snapshot = Snapshot(first, [first])
         if postgres and jobs > 1:
             exported = (await first.exec_driver_sql("SELECT pg_export_snapshot()")).scalar_one()
@@ -80,8 +83,15 @@ async def open_snapshot(db: Database, jobs: int = 1) -> AsyncIterator[Snapshot]:
                 other = await _begin(stack, db, postgres=postgres)
                 # Must be the transaction's first statement: before it, nothing is read.
                 await other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{exported}'")
+                await _settle(other)
                 snapshot.workers.append(other)
         yield snapshot
+
+
+async def _settle(connection: AsyncConnection) -> None:
+    """Fix, for this transaction only, the settings PostgreSQL's output text depends on."""
+    for statement in DUMP_SETTINGS:
+        await connection.exec_driver_sql(statement)
 
 
 async def _begin(stack: AsyncExitStack, db: Database, *, postgres: bool) -> AsyncConnection:

@@ -19,6 +19,8 @@ from sqlalchemy.schema import CreateTable
 from batteries_fixtures._convert import FILE, RECORD, Converter
 from batteries_fixtures._db_errors import first_line
 from batteries_fixtures._formats import read_records
+from batteries_fixtures._raw import cast_mark, split_raw_rows
+from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._sources import Source, open_source
@@ -143,15 +145,39 @@ async def _write(
     connection: AsyncConnection, converter: Converter, rows: list[tuple[Any, ...]]
 ) -> None:
     """Rows into a staging table the fastest way the driver has: COPY, else executemany."""
-    if connection.dialect.driver == "asyncpg":
+    if converter.raw_positions:
+        # Values in PostgreSQL's own text are cast by the database: not by COPY's binary rows.
+        rows, raw_groups = split_raw_rows(rows, converter.raw_positions)
+        for positions, group in raw_groups.items():
+            await _insert(connection, converter, group, positions)
+        if not rows:
+            return
+    if connection.dialect.driver == "asyncpg" and converter.copyable:
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             converter.staging.name, records=rows, columns=converter.names
         )
         return
-    preparer = connection.dialect.identifier_preparer
+    await _insert(connection, converter, rows, ())
+
+
+async def _insert(
+    connection: AsyncConnection,
+    converter: Converter,
+    rows: list[tuple[Any, ...]],
+    raw: tuple[int, ...],
+) -> None:
+    """``INSERT ... VALUES`` of ``rows``; the values at positions ``raw`` are cast from text."""
+    dialect = connection.dialect
+    preparer = dialect.identifier_preparer
     columns = ", ".join(preparer.quote(name) for name in converter.names)
-    marks = ", ".join(_mark(connection.dialect.paramstyle, i) for i in range(len(rows[0])))
+    staged = list(converter.staging.columns)
+    marks = ", ".join(
+        cast_mark(_mark(dialect.paramstyle, i), staged[i], dialect)
+        if i in raw
+        else _mark(dialect.paramstyle, i)
+        for i in range(len(rows[0]))
+    )
     table = preparer.format_table(converter.staging)
     await connection.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
@@ -200,9 +226,10 @@ def _read(
                             skipped[record.table] = skipped.get(record.table, 0) + 1
                             continue
                         known = ", ".join(sorted(schema.tables)) or "none"
+                        hint = unknown_table_hint(record.table, schema.partitions, schema.schemas)
                         msg = (
                             f"{path} record {record.index}: unknown table {record.table!r} "
-                            f"(the database has {known}); use --ignore-unknown to skip it"
+                            f"(the database has {known}); use --ignore-unknown to skip it{hint}"
                         )
                         raise FixtureSchemaError(
                             msg, path=path, record=record.index, table=record.table

@@ -52,6 +52,14 @@ ModelsOption = Annotated[
         help="Models module (default: [tool.batteries] models; reflect the database if unset).",
     ),
 ]
+SchemaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--schema",
+        help="Also reflect the tables of this schema, named schema.table (repeatable; "
+        "every schema of the search path is reflected anyway).",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print counts per table.")]
 
@@ -98,9 +106,18 @@ def dump(
             help="Tables read at once on PostgreSQL, sharing one snapshot (same output).",
         ),
     ] = 1,
+    allow_dangling: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dangling",
+            help="Dump even when rows point at tables left out (they must exist where the "
+            "dump is loaded).",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
+    schema: SchemaOption = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -122,7 +139,9 @@ def dump(
                 natural_primary=natural_primary,
                 split=split,
                 jobs=jobs,
+                allow_dangling=allow_dangling,
                 models=model_path,
+                schemas=schema or (),
                 progress=progress,
             ),
         )
@@ -154,11 +173,15 @@ def load(
     ] = False,
     ignore_unknown: Annotated[
         bool,
-        typer.Option("--ignore-unknown", help="Skip tables and fields the schema lacks."),
+        typer.Option(
+            "--ignore-unknown",
+            help="Skip tables and fields the schema lacks, and generated columns.",
+        ),
     ] = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
+    schema: SchemaOption = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -183,6 +206,7 @@ def load(
                 dry_run=dry_run,
                 ignore_unknown=ignore_unknown,
                 models=model_path,
+                schemas=schema or (),
                 progress=progress,
             ),
         )
@@ -197,8 +221,8 @@ def load(
 
 
 def main() -> None:
-    """Entry point of the ``batteries-fixtures`` command."""
-    app()
+    """Entry point of the ``batteries-fixtures`` command (and of ``python -m``)."""
+    app(prog_name="batteries-fixtures")
 
 
 # ---------------------------------------------------------------- helpers
@@ -294,3 +318,7 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None
             bar.update(tasks[table], completed=done, total=total)
 
         yield update
+
+
+if __name__ == "__main__":  # python -m batteries_fixtures.cli
+    main()
