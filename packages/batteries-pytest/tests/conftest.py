@@ -20,8 +20,6 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-pytest_plugins = ["pytester"]
-
 POSTGRES_URL = os.environ.get(
     "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
