@@ -112,7 +112,7 @@ stress: install ## The whole suite 5 times in a row: xdist -n 2, random order, C
 	echo "== $(STRESS_RUNS) runs in a row passed"
 
 .PHONY: demo
-demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve, dump back
+demo: install ## The demo on embedded SQLite: migrate, load fixtures, serve over HTTP (uvicorn), dump back
 	VENV=$(CURDIR)/.venv bash demo/run.sh
 
 .PHONY: bench

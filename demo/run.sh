@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The demo: migrate an embedded SQLite database, load the fixtures, serve them through the API,
-# dump them back and check the dump is byte-identical to what was loaded.
+# The demo: migrate an embedded SQLite database, load the fixtures, serve them over HTTP with
+# uvicorn on a free port (and stop it), dump them back and check the dump is byte-identical to
+# what was loaded.
 set -euo pipefail
 cd "$(dirname "$0")"
 bin="${VENV:-../.venv}/bin"

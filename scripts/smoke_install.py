@@ -4,11 +4,17 @@ The workspace venv holds every package, so an undeclared dependency between sibl
 unnoticed there. Here each package gets a fresh venv with only its own wheel, the wheels of the
 siblings it declares, and their declared dependencies; then a script imports it, checks that no
 undeclared sibling came along, and (for batteries-models) creates a table and reads it back.
+
+Then each docs page's examples run in a fresh venv holding exactly what the page says to
+install (its ``pip install`` lines, with our distributions taken from the wheels just built):
+the getting-started page's ``fastapi-batteries[all]`` and its example first.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -64,6 +70,11 @@ DUMP_REFLECTED = textwrap.dedent(
     out = subprocess.run([str(command), "dump", "--database-url", f"sqlite:///{path}", "-q"],
                          check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == [{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}], out
+    # No asyncpg here, and no meta-package: the hint must be one this installation can follow.
+    missing = subprocess.run([str(command), "dump", "--database-url", "postgresql://u@h/d"],
+                             capture_output=True, text=True)
+    assert missing.returncode == 1, missing.stderr
+    assert "pip install 'batteries-models[postgres]'" in missing.stderr, missing.stderr
     """
 )
 
@@ -113,6 +124,12 @@ USE_PYTEST = textwrap.dedent(
     assert not list(project.rglob("*_test.db")), "the test database outlived the run"
     """
 )
+
+DOCS = ROOT / "docs"
+# Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
+# migrations.md's need a project and PostgreSQL: tests-integration/test_migrate_docs.py runs them.
+DOCS_PAGES = ("getting-started.md", "models.md", "crud.md", "fixtures.md")
+OUR_DISTS = {path.name for path in (ROOT / "packages").iterdir() if path.is_dir()}
 
 
 def run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -176,6 +193,41 @@ def check_meta_package(wheel_dir: Path) -> None:
     print("fastapi-batteries[all]: installs every package and the command works")
 
 
+def page_requirements(page: Path) -> list[str]:
+    """Every requirement of the page's ``pip install`` lines, comments aside."""
+    found: list[str] = []
+    for block in re.findall(r"```console\n(.*?)```", page.read_text(), flags=re.DOTALL):
+        for line in block.splitlines():
+            if line.startswith("pip install "):
+                found += shlex.split(line.split("#", 1)[0])[2:]
+    return found
+
+
+def from_wheels(requirement: str, wheel_dir: Path) -> str:
+    """``batteries-models[sqlite]`` as the wheel just built: PyPI may hold other projects'
+    distributions of the same name (it holds a ``fastapi-batteries``)."""
+    name, bracket, extras = requirement.partition("[")
+    if name not in OUR_DISTS:
+        return requirement
+    wheel = next(wheel_dir.glob(f"{name.replace('-', '_')}-*.whl"))
+    return f"{wheel}{bracket}{extras}"
+
+
+def check_docs_page(name: str, wheel_dir: Path) -> None:
+    page = DOCS / name
+    requirements = page_requirements(page)
+    examples = re.findall(r'--8<-- "docs/examples/(\w+\.py)"', page.read_text())
+    assert requirements, f"{name} says nothing to install"
+    assert examples, f"{name} includes no example"
+    with tempfile.TemporaryDirectory() as tmp:
+        bin_dir = install_alone(tmp, wheel_dir, *(from_wheels(r, wheel_dir) for r in requirements))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BATTERIES_", "DATABASE"))}
+        env["DATABASE_URL"] = f"sqlite+aiosqlite:///{Path(tmp) / 'docs.db'}"
+        for example in examples:
+            run(str(bin_dir / "python"), str(DOCS / "examples" / example), cwd=tmp, env=env)
+    print(f"{name}: {', '.join(examples)} run with only `pip install {' '.join(requirements)}`")
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         wheel_dir = Path(tmp)
@@ -204,6 +256,8 @@ def main() -> int:
             ):
                 check(dist, wheel_dir, "", "")
             check_meta_package(wheel_dir)
+            for page in DOCS_PAGES:
+                check_docs_page(page, wheel_dir)
         except subprocess.CalledProcessError as exc:
             print(f"{' '.join(exc.cmd)} failed:\n{exc.stdout}{exc.stderr}", file=sys.stderr)
             return 1

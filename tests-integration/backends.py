@@ -40,6 +40,11 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def database_is_a_file(self) -> bool:
+        """The database is a file that connecting would create (SQLite), not a server's."""
+        return self.name == "sqlite"
+
+    @property
     def has_advisory_locks(self) -> bool:
         return self.name == "postgresql"
 

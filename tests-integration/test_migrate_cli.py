@@ -69,22 +69,48 @@ def shell(backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 def test_journey_from_init_to_downgrade(shell: Shell) -> None:
     shell.models()
 
-    assert shell("init").exit_code == 0
+    assert (
+        shell("init").output
+        == "Created migrations/ for database 'default': now run makemigrations\n"
+    )
     made = shell("makemigrations", "-m", "create hero")
     assert made.exit_code == 0, made.output
-    assert "Wrote" in made.output
+    [path] = (shell.root / "migrations" / "versions").glob("*.py")
+    first = path.name.split("-")[1].split("_")[0]
+    # The path relative to the project, as the docs show; no "Running post write hook ...".
+    assert made.output == f"Wrote migrations/versions/{path.name} ({first}: create hero)\n"
     up = shell("upgrade")
     assert up.exit_code == 0, up.output
-    assert "Applied 1 revision(s)" in up.output
+    assert up.output == f"Applied 1 revision on database 'default':\n  {first} create hero\n"
 
-    head = shell("heads").output.split(" -> ")[1].split(" ")[0]
-    assert shell("current").output.strip() == head
-    assert "create hero" in shell("history", "-v").output
+    assert shell("current").output == f"{first} (head)\n"
+    assert f"    migrations/versions/{path.name}" in shell("history", "-v").output
     assert shell("check").exit_code == 0
 
-    down = shell("downgrade", "-1", "--yes")
+    shell.models(extra="    power: int | None = None\n")
+    shell("makemigrations", "-m", "add power")
+    second = shell("heads").output.split(" -> ")[1].split(" ")[0]
+    assert shell("upgrade").output.splitlines()[1:] == [f"  {second} add power"]
+    assert shell("current").output == f"{second} (head)\n"
+    assert shell("downgrade", "-1", "--yes").output == (
+        f"Reverted 1 revision on database 'default':\n  {second} add power\n"
+    )
+    assert shell("current").output == f"{first}\n"  # no longer the head
+    assert shell("upgrade", "head").exit_code == 0
+
+    down = shell("downgrade", "base", "--yes")
     assert down.exit_code == 0, down.output
+    assert down.output.splitlines() == [
+        "Reverted 2 revisions on database 'default':",
+        f"  {second} add power",
+        f"  {first} create hero",
+    ]
     assert shell("current").output.strip() == "(no revision applied)"
+    assert shell("downgrade", "base").output == (
+        "Nothing to revert: database 'default' is already at base\n"
+    )
+    assert shell("upgrade", "--quiet").output == ""
+    assert shell("upgrade").output == "Nothing to do: database 'default' is already at head\n"
 
 
 def test_check_exits_non_zero_with_the_differences(shell: Shell) -> None:
@@ -108,10 +134,14 @@ def test_downgrade_and_stamp_refuse_without_yes_when_not_a_terminal(shell: Shell
     shell("upgrade")
     before = shell("current").output
 
-    for args in (("downgrade", "base"), ("stamp", "base")):
+    head = before.split()[0]
+    for args, what in (
+        (("downgrade", "base"), f"reverts 1 revision ({head})"),
+        (("stamp", "base"), "records base as the revision of database 'default'"),
+    ):
         result = shell(*args)
         assert result.exit_code == 1
-        assert "pass --yes" in result.output
+        assert f"this command {what} and stdin is not a terminal: pass --yes" in result.output
         assert "Traceback" not in result.output
     assert shell("current").output == before
 
@@ -126,6 +156,12 @@ def test_downgrade_asks_on_a_terminal(shell: Shell, monkeypatch: pytest.MonkeyPa
 
     refused = shell.runner.invoke(app, ["db", "downgrade", "base"], input="n\n")
     assert refused.exit_code == 1
+    head = before.split()[0]
+    # The question lists what it reverts before the answer is asked for.
+    assert refused.output.startswith(
+        f"Downgrade database 'default' to base, reverting 1 revision:\n  {head} create hero\n"
+        "Data they added may be lost. Revert them? [y/N]: "
+    )
     assert shell("current").output == before
 
     accepted = shell.runner.invoke(app, ["db", "downgrade", "base"], input="y\n")
@@ -133,7 +169,7 @@ def test_downgrade_asks_on_a_terminal(shell: Shell, monkeypatch: pytest.MonkeyPa
     assert shell("current").output.strip() == "(no revision applied)"
 
 
-def test_upgrade_sql_is_a_dry_run(shell: Shell) -> None:
+def test_upgrade_sql_is_a_dry_run(shell: Shell, backend: Any) -> None:
     shell.models()
     shell("init")
     shell("makemigrations", "-m", "create hero")
@@ -142,7 +178,10 @@ def test_upgrade_sql_is_a_dry_run(shell: Shell) -> None:
 
     assert result.exit_code == 0, result.output
     assert "CREATE TABLE hero" in result.output
-    assert shell("current").output.strip() == "(no revision applied)"
+    if backend.database_is_a_file:  # neither makemigrations nor the dry run created it
+        assert "is a SQLite file that does not exist" in shell("current").output
+    else:
+        assert shell("current").output.strip() == "(no revision applied)"
 
     quiet = shell("upgrade", "--quiet")
     assert quiet.exit_code == 0

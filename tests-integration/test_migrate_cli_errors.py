@@ -82,7 +82,7 @@ def project(backend: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     assert created("init").exit_code == 0
     assert created("makemigrations", "-m", "create hero").exit_code == 0
     assert created("upgrade").exit_code == 0
-    created.base = created("current").output.strip()
+    created.base = created("current").output.split()[0]
     yield created
     sys.modules.pop(name, None)
 
@@ -123,7 +123,7 @@ def test_a_failed_migration_is_one_line_naming_revision_and_statement(
         f"nothing was applied (the database is at {project.base})",
     )
     assert line.startswith("Error: ")
-    assert project("current").output.strip() == project.base
+    assert project("current").output.split()[0] == project.base
 
     verbose = project("upgrade", "--traceback")
     assert verbose.exit_code == 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -78,3 +81,61 @@ async def test_lifespan_example_upgrades_inside_the_event_loop(
     app = namespace["app"]
     async with app.router.lifespan_context(app):  # what the server runs at start-up
         assert batteries_migrate.current() == (revision.id,)
+
+
+def _console_sessions(section: str) -> list[tuple[list[str], list[str]]]:
+    """Each ``$ fastapi-batteries ...`` command of ``section`` with the output the page shows."""
+    page = (EXAMPLES.parent / "migrations.md").read_text(encoding="utf-8")
+    text = page.split(section, 1)[1].split("\n## ", 1)[0]
+    sessions: list[tuple[list[str], list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.DOTALL):
+        for line in block.splitlines():
+            if line.startswith("$ fastapi-batteries "):
+                command = shlex.split(line[2:].split("  #")[0])[1:]
+                sessions.append((command, []))
+            elif sessions and not line.startswith("$ "):
+                sessions[-1][1].append(line)
+    return sessions
+
+
+def _normalised(text: str) -> str:
+    text = re.sub(r"(?<![0-9a-f])[0-9a-f]{12}(?![0-9a-f])", "<rev>", text)
+    return re.sub(r"\d{4}_\d{2}_\d{2}_\d{4}", "<date>", text)
+
+
+# Runs the commands in a fresh interpreter (the page's models sit on the shared BaseModel
+# metadata), answering the confirmation as a user at a terminal would.
+_DRIVER = """
+import json, sys
+import batteries_migrate.cli as migrate_cli
+from typer.testing import CliRunner
+from batteries_cli._app import app
+
+migrate_cli._stdin_is_interactive = lambda: True
+results = []
+for command in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, command, input="y\\n")
+    results.append([result.exit_code, result.output])
+print(json.dumps(results))
+"""
+
+
+def test_the_console_sessions_of_the_page_print_what_the_page_shows(
+    backend: Any, tmp_path: Path, pycache: Path
+) -> None:
+    _project(tmp_path)
+    sessions = _console_sessions("## From an empty folder")
+    assert len(sessions) >= 8
+    commands = json.dumps([command for command, _ in sessions])
+
+    completed = _run(["-c", _DRIVER, commands], tmp_path, backend.url, pycache)
+
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads(completed.stdout)
+    for (command, shown), (code, output) in zip(sessions, results, strict=True):
+        assert code == 0, (command, output)
+        if shown:  # the page shows no output for the SQL of --sql
+            expected = "\n".join(
+                shown
+            )  # with the "y" typed at the question, as the runner echoes it
+            assert _normalised(output).splitlines() == _normalised(expected).splitlines(), command

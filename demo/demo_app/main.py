@@ -8,7 +8,12 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel as Schema
 
 from batteries_crud import BaseCRUD, Page
-from batteries_crud.fastapi import crud_dependency, install_exception_handlers
+from batteries_crud.fastapi import (
+    ListQuery,
+    crud_dependency,
+    install_exception_handlers,
+    list_query,
+)
 from batteries_models.fastapi import batteries_lifespan
 from demo_app.models import Hero
 
@@ -35,18 +40,27 @@ class HeroCRUD(BaseCRUD[Hero, HeroIn, HeroPatch]):
 
 
 Heroes = Annotated[HeroCRUD, Depends(crud_dependency(HeroCRUD))]
+# ?name__icontains=man&age__gte=30&order_by=-name&page=2: only these, anything else is a 422.
+HeroQuery = Annotated[
+    ListQuery,
+    Depends(
+        list_query(
+            HeroCRUD,
+            filters={"name": ["exact", "icontains"], "age": ["gte", "lte"], "team_id": ["exact"]},
+            order_by=["name", "age", "created_at"],
+            default_order="name",
+        )
+    ),
+]
 
 app = FastAPI(title="FastAPI Batteries demo", lifespan=batteries_lifespan())
 install_exception_handlers(app)
 
 
 @app.get("/heroes")
-async def list_heroes(
-    heroes: Heroes, min_age: int | None = None, limit: int = 10, offset: int = 0
-) -> Page[Hero]:
-    """Heroes by name, optionally only those at least ``min_age`` years old."""
-    filters = {} if min_age is None else {"age__gte": min_age}
-    return await heroes.paginate(limit=limit, offset=offset, order_by="name", **filters)
+async def list_heroes(heroes: Heroes, query: HeroQuery) -> Page[Hero]:
+    """Heroes, filtered, ordered and paged by the query string (by name by default)."""
+    return await query.paginate(heroes)
 
 
 @app.post("/heroes", status_code=201)

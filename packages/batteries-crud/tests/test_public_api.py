@@ -25,9 +25,11 @@ def test_all_lists_exactly_the_public_names() -> None:
     for name in batteries_crud.__all__:
         assert hasattr(batteries_crud, name)
     assert batteries_crud.fastapi.__all__ == [
+        "ListQuery",
         "crud_dependency",
         "error_body",
         "install_exception_handlers",
+        "list_query",
     ]
 
 

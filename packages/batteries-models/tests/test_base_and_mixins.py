@@ -1,5 +1,6 @@
+import json
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.dialects import postgresql
@@ -68,3 +69,29 @@ def test_soft_delete_helpers() -> None:
     gadget.restore()
     assert gadget.deleted_at is None
     assert str(Gadget.not_deleted()) == "gadget.deleted_at IS NULL"
+
+
+ORDER = ["id", "name", "price", "owner_id", "created_at", "updated_at", "deleted_at"]
+
+
+def test_key_first_own_fields_next_bookkeeping_last() -> None:
+    assert [column.name for column in Gadget.__table__.columns] == ORDER  # type: ignore[attr-defined]
+    assert list(Gadget.model_fields) == ORDER
+    # A table model's values sit in __dict__ in the order they were set: JSON follows the fields.
+    gadget = Gadget(price=3, name="lamp")
+    assert list(json.loads(gadget.model_dump_json())) == ORDER
+    assert list(gadget.model_dump(exclude={"price"})) == [n for n in ORDER if n != "price"]
+
+
+def test_a_schema_from_the_mixins_and_a_redeclared_field_keep_their_place() -> None:
+    class GadgetRead(BaseModel, IntIDMixin, TimestampMixin):
+        name: str
+        created_at: datetime  # declared by the model itself: the model decides where
+
+    assert list(GadgetRead.model_fields) == ["id", "created_at", "name", "updated_at"]
+    assert list(GadgetRead(name="x", created_at=datetime.now(UTC)).model_dump()) == [
+        "id",
+        "created_at",
+        "name",
+        "updated_at",
+    ]

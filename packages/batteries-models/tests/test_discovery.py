@@ -115,3 +115,64 @@ def test_modules_in_the_working_folder_are_found(
         assert set(discover_models(name).tables) == {"thing"}
     finally:
         sys.modules.pop(name, None)
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "error"),
+    [
+        ("x = 1\ndef broken(:\n    pass\n", 2, "SyntaxError"),
+        ("import sqlmodel\n\n\nundefined_name + 1\n", 4, "NameError"),
+    ],
+)
+def test_an_error_in_the_models_module_names_its_file_and_line(
+    project: tuple[Path, str], source: str, line: int, error: str
+) -> None:
+    root, name = project
+    write(root, f"{name}/__init__.py", "")
+    write(root, f"{name}/models.py", source)
+    with pytest.raises(ModelDiscoveryError) as info:
+        discover_models(name)
+    message = str(info.value)
+    assert error in message
+    assert f"models.py, line {line})" in message
+    assert "\n" not in message
+    assert info.value.file == str(root / name / "models.py")
+    assert info.value.line == line
+
+
+def test_models_import_from_a_subfolder_of_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"rootproj_{uuid.uuid4().hex[:8]}"
+    (tmp_path / "pyproject.toml").write_text(f'[tool.batteries]\nmodels = "{name}"\n')
+    write(
+        tmp_path,
+        f"{name}.py",
+        """
+        from sqlalchemy import Column, Integer, MetaData, Table
+        metadata = MetaData()
+        thing = Table("thing", metadata, Column("id", Integer, primary_key=True))
+        """,
+    )
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path / "app")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    try:
+        assert set(discover_models(name).tables) == {"thing"}
+    finally:
+        sys.modules.pop(name, None)
+
+
+def test_an_error_raised_inside_a_library_names_the_models_line_that_called_it(
+    project: tuple[Path, str],
+) -> None:
+    root, name = project
+    write(root, f"{name}/__init__.py", "")
+    source = (
+        "from sqlalchemy import Column, Integer, MetaData, Table\n\nTable('t', 'not metadata')\n"
+    )
+    write(root, f"{name}/models.py", source)
+    with pytest.raises(ModelDiscoveryError) as info:
+        discover_models(name)
+    assert info.value.file == str(root / name / "models.py")
+    assert info.value.line == 3

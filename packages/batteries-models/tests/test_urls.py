@@ -1,9 +1,16 @@
 import builtins
 import importlib.util
+from importlib.metadata import PackageNotFoundError
 
 import pytest
 
-from batteries_models import ConfigurationError, MissingDriverError, mask_url, normalise_url
+from batteries_models import (
+    ConfigurationError,
+    MissingDriverError,
+    _extras,
+    mask_url,
+    normalise_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,19 +61,51 @@ def test_unparseable_url() -> None:
         normalise_url("not a url")
 
 
-def test_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("installed", "url", "requirement"),
+    [
+        # Only batteries-fixtures (say) and batteries-models: the meta-package's extra would
+        # install every other package too; batteries-models owns the drivers.
+        ({}, "postgresql://u:pw@h/d", "batteries-models[postgres]"),
+        ({}, "sqlite:///app.db", "batteries-models[sqlite]"),
+        (
+            {"fastapi-batteries": ["postgres", "sqlite"]},
+            "postgres://u@h/d",
+            "fastapi-batteries[postgres]",
+        ),
+        ({"fastapi-batteries": ["sqlite"]}, "postgresql://u@h/d", "batteries-models[postgres]"),
+    ],
+)
+def test_missing_driver_names_what_fits_the_installed_distributions(
+    monkeypatch: pytest.MonkeyPatch, installed: dict[str, list[str]], url: str, requirement: str
+) -> None:
     real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str, *args: object) -> object:
-        return None if name == "asyncpg" else real_find_spec(name, *args)  # type: ignore[arg-type]
+        missing = name in ("asyncpg", "aiosqlite")
+        return None if missing else real_find_spec(name, *args)  # type: ignore[arg-type]
+
+    def metadata(name: str) -> _Metadata:
+        if name not in installed:
+            raise PackageNotFoundError(name)
+        return _Metadata({"Provides-Extra": installed[name]})
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(_extras, "metadata", metadata)
     with pytest.raises(MissingDriverError) as info:
-        normalise_url("postgresql://u:pw@h/d")
-    assert info.value.extra == "fastapi-batteries[postgres]"
-    assert "pip install 'fastapi-batteries[postgres]'" in str(info.value)
+        normalise_url(url)
+    assert info.value.extra == requirement
+    assert str(info.value).endswith(f"pip install '{requirement}'")
     assert isinstance(info.value, ImportError)
     assert builtins.issubclass(MissingDriverError, ConfigurationError)
+
+
+class _Metadata:
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        self.fields = fields
+
+    def get_all(self, name: str) -> list[str] | None:
+        return self.fields.get(name)
 
 
 @pytest.mark.parametrize(

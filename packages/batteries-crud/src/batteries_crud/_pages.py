@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 __all__ = ["CursorPage", "Page"]
 
@@ -13,6 +13,9 @@ ItemT = TypeVar("ItemT")
 
 class Page(BaseModel, Generic[ItemT]):
     """One page of an offset pagination: usable as a FastAPI ``response_model``.
+
+    ``has_next`` and ``has_previous`` are computed fields: they are in the JSON and in the
+    OpenAPI schema of a response, as every other field is.
 
     Attributes:
         items: The rows of this page.
@@ -28,14 +31,23 @@ class Page(BaseModel, Generic[ItemT]):
     limit: int
     offset: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def has_next(self) -> bool:
         """Whether rows follow this page."""
         return self.offset + len(self.items) < self.total
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_previous(self) -> bool:
+        """Whether rows come before this page."""
+        return self.offset > 0 and self.total > 0
+
 
 class CursorPage(BaseModel, Generic[ItemT]):
     """One page of a keyset (cursor) pagination.
+
+    ``has_next`` is a computed field, in the JSON and the OpenAPI schema of a response.
 
     Attributes:
         items: The rows of this page.
@@ -48,3 +60,9 @@ class CursorPage(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     limit: int
     next_cursor: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_next(self) -> bool:
+        """Whether rows follow this page: ``next_cursor`` is set."""
+        return self.next_cursor is not None

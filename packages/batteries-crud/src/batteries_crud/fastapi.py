@@ -13,6 +13,12 @@ Needs the ``fastapi`` extra (``pip install 'batteries-crud[fastapi]'``)::
     async def get_hero(hero_id: int, heroes: Heroes) -> Hero:
         return await heroes.get_or_raise(hero_id)
 
+    HeroQuery = Annotated[ListQuery, Depends(list_query(HeroCRUD, filters={"name": ["icontains"]}))]
+
+    @app.get("/heroes")  # ?name__icontains=man&page=2: filters from an allow-list
+    async def list_heroes(heroes: Heroes, query: HeroQuery) -> Page[Hero]:
+        return await query.paginate(heroes)
+
 =======================  ======  =====================================================
 error                    status  body
 =======================  ======  =====================================================
@@ -39,12 +45,15 @@ try:
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
 except ImportError as exc:  # pragma: no cover - exercised by the install-alone check
+    from batteries_models import extra_requirement
     from batteries_models.exceptions import MissingDriverError
 
-    _msg = "batteries_crud.fastapi needs FastAPI: pip install 'batteries-crud[fastapi]'"
-    raise MissingDriverError(_msg, driver="fastapi", extra="batteries-crud[fastapi]") from exc
+    _extra = extra_requirement("batteries-crud", "fastapi")
+    _msg = f"batteries_crud.fastapi needs FastAPI: pip install '{_extra}'"
+    raise MissingDriverError(_msg, driver="fastapi", extra=_extra) from exc
 
 from batteries_crud._crud import BaseCRUD
+from batteries_crud._query_params import ListQuery, list_query
 from batteries_crud.exceptions import (
     ConflictError,
     InvalidFilterError,
@@ -53,7 +62,13 @@ from batteries_crud.exceptions import (
 )
 from batteries_models.fastapi import SessionDep
 
-__all__ = ["crud_dependency", "error_body", "install_exception_handlers"]
+__all__ = [
+    "ListQuery",
+    "crud_dependency",
+    "error_body",
+    "install_exception_handlers",
+    "list_query",
+]
 
 CRUDT = TypeVar("CRUDT", bound=BaseCRUD[Any, Any, Any])
 

@@ -93,9 +93,11 @@ def _zstandard(path: str) -> Any:
     try:
         import zstandard
     except ImportError as exc:
+        from batteries_models import extra_requirement
+
         msg = (
             f"{path}: .zst fixtures need the zstandard package: "
-            "pip install 'batteries-fixtures[zstd]' (or 'fastapi-batteries[zstd]')"
+            f"pip install '{extra_requirement('batteries-fixtures', 'zstd')}'"
         )
         raise FixtureFileError(msg, path=path) from exc
     return zstandard

@@ -18,11 +18,14 @@ Progress = Callable[[str, int, int], None]
 
 @asynccontextmanager
 async def open_database(target: Database | str | URL) -> AsyncIterator[Database]:
-    """Yield ``target`` as a ``Database``; one built here from a URL is disposed afterwards."""
+    """Yield ``target`` as a ``Database``; one built here from a URL is disposed afterwards.
+
+    One built here never creates a SQLite file: a dump reads, a load fills existing tables.
+    """
     if isinstance(target, Database):
         yield target
         return
-    database = Database(target)
+    database = Database(target, sqlite_create_file=False)
     try:
         yield database
     finally:

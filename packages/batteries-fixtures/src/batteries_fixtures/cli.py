@@ -49,7 +49,8 @@ ModelsOption = Annotated[
     str | None,
     typer.Option(
         "--models",
-        help="Models module (default: [tool.batteries] models; reflect the database if unset).",
+        # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
+        help="Models module (default: \\[tool.batteries] models; reflect the database if unset).",
     ),
 ]
 SchemaOption = Annotated[
@@ -124,7 +125,8 @@ def dump(
     """Dump tables to a JSON or JSONL fixture (stdout by default)."""
     from batteries_fixtures._dump import dump as dump_api
 
-    target, model_path = _target(database_url, database, models)
+    with _errors():
+        target, model_path = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -193,7 +195,8 @@ def load(
     mode: Literal["merge", "append", "truncate"] = (
         "append" if append else "truncate" if truncate else "merge"
     )
-    target, model_path = _target(database_url, database, models)
+    with _errors():
+        target, model_path = _target(database_url, database, models)
     if truncate and not dry_run and not yes:
         _confirm_truncate(target, files)
     with _progress(quiet=quiet) as progress, _errors():
@@ -251,10 +254,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from batteries_models import BatteriesError, mask_url
+    """Every error as one line on stderr; our warnings one line each, before it."""
+    from batteries_models import BatteriesError, mask_url, warnings_as_lines
 
     try:
-        yield
+        with warnings_as_lines(_say):
+            yield
     except BatteriesError as exc:
         _fail(mask_url(str(exc)))
     except (typer.Exit, typer.Abort):
@@ -268,22 +273,28 @@ def _errors() -> Iterator[None]:
 
 
 def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
-    from batteries_models import BatteriesError, BatteriesSettings, Database, mask_url
+    """The database and models module to use; call it inside :func:`_errors`."""
+    from batteries_models import BatteriesError, BatteriesSettings, ConfigurationError, Database
 
     if url is not None and name is not None:
         _fail("--database-url and --database cannot be used together: choose one")
     try:
         settings = BatteriesSettings()
+        # Dumps read and loads fill existing tables: a SQLite path that does not exist is an
+        # error naming it, not a new empty database.
         if url is not None:
-            database = Database(url)
+            database = Database(url, sqlite_create_file=False)
         else:
             database = Database.from_settings(
-                settings.database(name or "default"), name=name or "default"
+                settings.database(name or "default"),
+                name=name or "default",
+                sqlite_create_file=False,
             )
-    except BatteriesError as exc:
-        _fail(mask_url(str(exc)))
+    except BatteriesError:
+        raise
     except Exception as exc:
-        _fail(mask_url(f"Cannot read the settings: {str(exc).splitlines()[0]}"))
+        msg = f"Cannot read the settings: {str(exc).splitlines()[0]}"
+        raise ConfigurationError(msg) from exc
     return database, models if models is not None else settings.models
 
 
@@ -305,7 +316,7 @@ def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None] | None
 
     tasks: dict[str, Any] = {}
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a table name is not Rich markup
         BarColumn(),
         MofNCompleteColumn(),
         console=Console(stderr=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import warnings
@@ -9,7 +10,7 @@ from argparse import Namespace
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -33,11 +34,13 @@ from batteries_migrate._runner import (
 from batteries_migrate.environment import (
     DROPPED_ATTRIBUTE,
     DROPPED_ROWS_ATTRIBUTE,
+    MISSING_FILE_ATTRIBUTE,
     NOT_NULL_ATTRIBUTE,
     PROGRESS_ATTRIBUTE,
     RECORDER_ATTRIBUTE,
     RENAMES_ATTRIBUTE,
     SKIP_EMPTY_ATTRIBUTE,
+    MissingFile,
     load_metadata,
 )
 from batteries_migrate.exceptions import (
@@ -60,12 +63,15 @@ __all__ = [
     "init",
     "make_migration",
     "merge",
+    "plan",
     "show",
     "stamp",
     "upgrade",
 ]
 
 _TEMPLATE_FILES = ("env.py", "script.py.mako", "README")
+
+T = TypeVar("T")
 
 
 def init(*, database: str = DEFAULT_DATABASE, settings: BatteriesSettings | None = None) -> Path:
@@ -146,8 +152,16 @@ def make_migration(
     config = _config(target, metadata=metadata, attributes={SKIP_EMPTY_ATTRIBUTE: auto})
     script_directory = _script_directory(target, config)
     _check_revision(target, script_directory, "head")
+    if not script_directory.get_heads():
+        # The first revision is written before any upgrade: a database file that does not
+        # exist yet is compared as the empty database it will be, and not created.
+        config.attributes[MISSING_FILE_ATTRIBUTE] = "empty"
     with translate_errors(target):
-        written = run_alembic(lambda: command.revision(config, message=message, autogenerate=auto))
+        written = run_alembic(
+            _without_hook_chatter(
+                lambda: command.revision(config, message=message, autogenerate=auto)
+            )
+        )
     script = written[0] if isinstance(written, list) and written else written
     if script is None or isinstance(script, list):
         return None
@@ -270,7 +284,7 @@ def stamp(
     """
     resolved = resolve_target(database, settings=settings)
     output = io.StringIO() if sql else None
-    config = _config(resolved, output=output)
+    config = _config(resolved, output=output, missing="create")
     _check_revision(resolved, _script_directory(resolved, config), target)
     with translate_errors(resolved, target):
         run_alembic(lambda: command.stamp(config, target, sql=sql, purge=purge))
@@ -289,6 +303,48 @@ def current(
     target = resolve_target(database, settings=settings)
     config = _config(target)
     return _database_heads(target, config, _script_directory(target, config))
+
+
+def plan(
+    target: str = "head",
+    *,
+    downgrade: bool = False,
+    database: str = DEFAULT_DATABASE,
+    settings: BatteriesSettings | None = None,
+) -> list[Revision]:
+    """Return the revisions ``upgrade(target)`` (``downgrade(target)``) would run, in that order.
+
+    Nothing is changed: the database is only asked which revision it is at. The command line
+    lists them when ``downgrade`` asks for confirmation.
+
+    Args:
+        target: As for :func:`upgrade` or :func:`downgrade`: an id, ``head``, ``base``, ``-1``.
+        downgrade: The revisions a downgrade would revert, newest first; else the revisions an
+            upgrade would apply, oldest first.
+        database: The name of the database in the settings.
+        settings: The settings to read; ``BatteriesSettings()`` when not given.
+
+    Raises:
+        NotInitialisedError: ``init`` has not been run for this database.
+        UnknownRevisionError: ``target`` is not a revision of the folder.
+        DatabaseUnreachableError: The database cannot be reached.
+    """
+    resolved = resolve_target(database, settings=settings)
+    config = _config(resolved)
+    script_directory = _script_directory(resolved, config)
+    _check_revision(resolved, script_directory, target)
+    at = _database_heads(resolved, config, script_directory) or None
+    with translate_errors(resolved, target):
+        # The traversals Alembic's own upgrade and downgrade run (ScriptDirectory._upgrade_revs
+        # and _downgrade_revs), through its public iterate_revisions.
+        if downgrade:
+            scripts = list(
+                script_directory.iterate_revisions(at, target, select_for_downgrade=True)
+            )
+        else:
+            scripts = list(script_directory.iterate_revisions(target, at, implicit_base=True))
+            scripts.reverse()
+    return [Revision.from_script(script) for script in scripts]
 
 
 def history(
@@ -352,7 +408,9 @@ def merge(
         msg = f"The migrations of database {database!r} have one head: nothing to merge"
         raise MigrationError(msg, database=database)
     with translate_errors(target):
-        script = run_alembic(lambda: command.merge(config, revisions, message=message))
+        script = run_alembic(
+            _without_hook_chatter(lambda: command.merge(config, revisions, message=message))
+        )
     if script is None:  # pragma: no cover - Alembic returns the script it wrote
         msg = f"Alembic wrote no merge revision for database {database!r}"
         raise MigrationError(msg, database=database)
@@ -419,7 +477,13 @@ def _migrate(
 
     target = resolve_target(database, settings=settings)
     output = io.StringIO() if sql else None
-    config = _config(target, output=output, attributes={PROGRESS_ATTRIBUTE: progress})
+    # upgrade creates a SQLite file that does not exist yet; its dry run reads it as empty.
+    missing: MissingFile = "error"
+    if direction == "upgrade":
+        missing = "empty" if sql else "create"
+    config = _config(
+        target, output=output, attributes={PROGRESS_ATTRIBUTE: progress}, missing=missing
+    )
     script_directory = _script_directory(target, config)
     _check_revision(target, script_directory, revision)
     argument = revision
@@ -487,6 +551,19 @@ def _offline_range(
     return f"{start}:{revision}"
 
 
+def _without_hook_chatter(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` with stdout kept: Alembic's post-write hooks print "Running ... done" on it.
+
+    Alembic gives them no quiet option; a failing hook still raises, which is what we report.
+    """
+
+    def quiet() -> T:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return work()
+
+    return quiet
+
+
 def _walk_down(script_directory: ScriptDirectory, start: str, steps: int) -> str:
     rev = start
     for _ in range(steps):
@@ -540,8 +617,14 @@ def _config(
     output: io.StringIO | None = None,
     metadata: Any = None,
     attributes: dict[str, Any] | None = None,
+    missing: MissingFile = "error",
 ) -> Config:
+    """The command's Alembic config; ``missing`` says what a missing SQLite file means to it.
 
+    Only the commands that create (``upgrade``, ``stamp``) may create the file; for every other
+    one it is an error that names the path.
+    """
+    attributes = {MISSING_FILE_ATTRIBUTE: missing, **(attributes or {})}
     config = build_config(target, output=output, metadata=metadata, attributes=attributes)
     # We return data instead of printing: silence Alembic's own messages.
     config.cmd_opts = Namespace(quiet=True)

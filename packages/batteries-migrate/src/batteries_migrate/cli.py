@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -69,7 +69,7 @@ def init(database: Database = "default", traceback: ShowTraceback = False) -> No
 
     with _errors(traceback):
         folder = _commands.init(database=database)
-    typer.echo(f"Created {folder}/ for database {database!r}: now run makemigrations")
+    typer.echo(f"Created {_shown(folder)}/ for database {database!r}: now run makemigrations")
 
 
 @app.command()
@@ -82,12 +82,12 @@ def makemigrations(
     """Write a revision from the differences between the models and the database."""
     from batteries_migrate import _commands
 
-    with _errors(traceback), _warnings():
+    with _errors(traceback):
         revision = _commands.make_migration(message, empty=empty, database=database)
     if revision is None:
         typer.echo("No changes detected: nothing written (use --empty for a blank revision)")
     else:
-        typer.echo(f"Wrote {revision.path} ({revision.id}: {revision.message})")
+        typer.echo(f"Wrote {_shown(revision.path)} ({revision.id}: {revision.message})")
 
 
 @app.command(context_settings=_RELATIVE)
@@ -98,12 +98,16 @@ def upgrade(
     database: Database = "default",
     traceback: ShowTraceback = False,
 ) -> None:
-    """Apply the migrations up to REVISION (head by default)."""
+    """Apply the migrations up to REVISION (head by default), naming each one."""
     from batteries_migrate import _commands
 
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
         output = _commands.upgrade(revision, sql=sql, database=database, progress=progress)
-    _finish(output, done, "Applied", database, quiet)
+    if output is not None:
+        typer.echo(output, nl=False)
+    elif not quiet:
+        with _errors(traceback):
+            _report("Applied", done, database, f"database {database!r} is already at {revision}")
 
 
 @app.command(context_settings=_RELATIVE)
@@ -115,14 +119,31 @@ def downgrade(
     database: Database = "default",
     traceback: ShowTraceback = False,
 ) -> None:
-    """Revert the migrations down to REVISION (asks for confirmation)."""
+    """Revert the migrations down to REVISION (lists them and asks for confirmation)."""
     from batteries_migrate import _commands
 
     if not sql:
-        _confirm(f"Downgrade database {database!r} to {revision}? Data may be lost.", yes)
+        with _errors(traceback):
+            reverting = _commands.plan(revision, downgrade=True, database=database)
+        if not reverting:
+            if not quiet:
+                typer.echo(f"Nothing to revert: database {database!r} is already at {revision}")
+            return
+        count = _revisions_text(len(reverting))
+        listed = "".join(f"\n  {r.id} {r.message}" for r in reverting)
+        _confirm(
+            f"Downgrade database {database!r} to {revision}, reverting {count}:{listed}\n"
+            "Data they added may be lost. Revert them?",
+            yes,
+            what=f"reverts {count} ({', '.join(r.id for r in reverting)})",
+        )
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
         output = _commands.downgrade(revision, sql=sql, database=database, progress=progress)
-    _finish(output, done, "Reverted", database, quiet)
+    if output is not None:
+        typer.echo(output, nl=False)
+    elif not quiet:
+        with _errors(traceback):
+            _report("Reverted", done, database, f"database {database!r} is already at {revision}")
 
 
 @app.command()
@@ -132,7 +153,9 @@ def current(database: Database = "default", traceback: ShowTraceback = False) ->
 
     with _errors(traceback):
         revisions = _commands.current(database=database)
-    typer.echo("\n".join(revisions) if revisions else "(no revision applied)")
+        heads = {head.id for head in _commands.heads(database=database)}
+    lines = [f"{rev} (head)" if rev in heads else rev for rev in revisions]
+    typer.echo("\n".join(lines) if lines else "(no revision applied)")
 
 
 @app.command()
@@ -178,7 +201,14 @@ def stamp(
     from batteries_migrate import _commands
 
     if not sql:
-        _confirm(f"Record {revision} as the revision of database {database!r}?", yes)
+        with _errors(traceback):
+            now = ", ".join(_commands.current(database=database)) or "no revision"
+        _confirm(
+            f"Record {revision} as the revision of database {database!r} (at {now} now), "
+            "without running any migration?",
+            yes,
+            what=f"records {revision} as the revision of database {database!r}",
+        )
     with _errors(traceback):
         output = _commands.stamp(revision, sql=sql, database=database)
     typer.echo(output if output is not None else f"Stamped database {database!r} at {revision}")
@@ -195,7 +225,8 @@ def merge(
 
     with _errors(traceback):
         revision = _commands.merge(message=message, database=database)
-    typer.echo(f"Wrote {revision.path} ({revision.id} merges {', '.join(revision.down_revisions)})")
+    merged = ", ".join(revision.down_revisions)
+    typer.echo(f"Wrote {_shown(revision.path)} ({revision.id} merges {merged})")
 
 
 @app.command(context_settings=_RELATIVE)
@@ -216,7 +247,7 @@ def check(database: Database = "default", traceback: ShowTraceback = False) -> N
     """Exit 1 when the models differ from the migrated database (for CI)."""
     from batteries_migrate import _commands
 
-    with _errors(traceback), _warnings():
+    with _errors(traceback):
         differences = _commands.check(database=database)
     if differences:
         typer.echo(f"Models and migrations of database {database!r} differ:", err=True)
@@ -237,12 +268,17 @@ def _fail(message: str) -> NoReturn:
 
 @contextmanager
 def _errors(show_traceback: bool = False) -> Iterator[None]:
-    """Every error as one red line on stderr, exit 1; ``--traceback`` prints the chain first."""
-    from batteries_models import mask_url
+    """Every error as one red line on stderr, exit 1; ``--traceback`` prints the chain first.
+
+    Our warnings (an unknown setting, a migration that drops a table) are one yellow line each,
+    shown before the error line when the command fails.
+    """
+    from batteries_models import mask_url, warnings_as_lines
     from batteries_models.exceptions import BatteriesError
 
     try:
-        yield
+        with warnings_as_lines(_warn):
+            yield
     except (typer.Exit, typer.Abort, typer.exceptions.TyperException):
         raise
     except Exception as exc:
@@ -258,41 +294,19 @@ def _errors(show_traceback: bool = False) -> Iterator[None]:
         _fail(mask_url(f"{first} (run again with --traceback for the details)"))
 
 
-@contextmanager
-def _warnings() -> Iterator[None]:
-    """Show our warnings as one yellow line each, after the command; others as Python would."""
-    from batteries_migrate.exceptions import (
-        DestructiveMigrationWarning,
-        NamingConventionWarning,
-        NotNullColumnWarning,
-    )
-
-    ours = (DestructiveMigrationWarning, NamingConventionWarning, NotNullColumnWarning)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            yield
-    finally:
-        # Shown after catch_warnings has put showwarning back: inside it, showwarning appends to
-        # the very list being read, and the loop never ends.
-        for warning in caught:
-            if isinstance(warning.message, ours):
-                typer.secho(f"Warning: {warning.message}", fg=typer.colors.YELLOW, err=True)
-            else:
-                warnings.showwarning(
-                    warning.message, warning.category, warning.filename, warning.lineno
-                )
+def _warn(line: str) -> None:
+    typer.secho(line, fg=typer.colors.YELLOW, err=True)
 
 
 def _stdin_is_interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def _confirm(question: str, yes: bool) -> None:
+def _confirm(question: str, yes: bool, *, what: str = "changes the database") -> None:
     if yes:
         return
     if not _stdin_is_interactive():
-        _fail("this command changes the database and stdin is not a terminal: pass --yes")
+        _fail(f"this command {what} and stdin is not a terminal: pass --yes")
     if not typer.confirm(question, default=False):
         _fail("aborted, nothing changed")
 
@@ -304,25 +318,47 @@ def _progress(quiet: bool) -> Iterator[tuple[Callable[[str], None], list[str]]]:
         yield done.append, done
         return
     from rich.console import Console
+    from rich.markup import escape
 
     with Console(stderr=True).status("Migrating...") as status:
 
         def step(text: str) -> None:
             done.append(text)
-            status.update(f"Migrating... {len(done)} done, last: {text}")
+            status.update(f"Migrating... {len(done)} done, last: {escape(text)}")
 
         yield step, done
 
 
-def _finish(output: str | None, done: list[str], verb: str, database: str, quiet: bool) -> None:
-    if output is not None:
-        typer.echo(output, nl=False)
-    elif not quiet:
-        typer.echo(f"{verb} {len(done)} revision(s) on database {database!r}")
+def _report(verb: str, done: list[str], database: str, nothing: str) -> None:
+    """``Applied 2 revisions on database 'default':`` and one line per revision, id and message."""
+    if not done:
+        typer.echo(f"Nothing to do: {nothing}")
+        return
+    from batteries_migrate import _commands
+
+    messages = {r.id: r.message for r in _commands.history(database=database)}
+    typer.echo(f"{verb} {_revisions_text(len(done))} on database {database!r}:")
+    for step in done:
+        revision = step.rpartition(" ")[2]  # progress reports "upgrade <id>", "downgrade <id>"
+        typer.echo(f"  {revision} {messages.get(revision, '')}".rstrip())
+
+
+def _revisions_text(count: int) -> str:
+    return f"{count} revision{'' if count == 1 else 's'}"
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project root (the folder of pyproject.toml), as the docs show."""
+    from batteries_models import BatteriesError, BatteriesSettings
+
+    try:
+        return str(path.absolute().relative_to(BatteriesSettings().project_root))
+    except (BatteriesError, ValueError):  # settings read fine a moment ago; outside the root
+        return str(path)
 
 
 def _print_revisions(revisions: list[Revision], *, verbose: bool = False) -> None:
     for revision in revisions:
         typer.echo(str(revision))
         if verbose:
-            typer.echo(f"    {revision.path}")
+            typer.echo(f"    {_shown(revision.path)}")

@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from alembic.operations import ops
 from sqlalchemy import event, pool
@@ -47,15 +47,20 @@ from batteries_migrate._sqlite_transactions import (
 )
 from batteries_migrate._type_changes import add_postgresql_using
 from batteries_migrate.exceptions import NamingConventionWarning, NoModelsError
-from batteries_models import DEFAULT_DATABASE, discover_models, mask_url
-from batteries_models.exceptions import DatabaseUnreachableError
+from batteries_models import (
+    DEFAULT_DATABASE,
+    discover_models,
+    mask_url,
+    require_database_file,
+)
+from batteries_models.exceptions import DatabaseNotFoundError, DatabaseUnreachableError
 
 if TYPE_CHECKING:
     from alembic.autogenerate.api import AutogenContext
     from alembic.operations.ops import MigrationScript
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import MetaData
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import URL, Connection
 
 __all__ = ["load_metadata", "render_item", "run_env"]
 
@@ -69,6 +74,10 @@ DROPPED_ROWS_ATTRIBUTE = "batteries_dropped_rows"
 NOT_NULL_ATTRIBUTE = "batteries_not_null"
 RENAMES_ATTRIBUTE = "batteries_renames"
 PROGRESS_ATTRIBUTE = "batteries_progress"
+MISSING_FILE_ATTRIBUTE = "batteries_missing_file"
+MissingFile = Literal["create", "error", "empty"]
+"""What a SQLite file that does not exist means to a command: create it (``upgrade``), an error
+(commands that read), or an empty database that is not created (the first ``makemigrations``)."""
 RECORDER_ATTRIBUTE = "batteries_recorder"
 # Keys a naming convention needs so that every constraint a migration creates has a name.
 _CONVENTION_KEYS = {"pk", "fk", "uq", "ck"}
@@ -274,9 +283,10 @@ def _on_version_apply(
 async def _run_online(
     context: Any, target: MigrationTarget, configure: dict[str, Any], applied: list[str]
 ) -> None:
+    url = _url_for_missing_file(target, context.config.attributes.get(MISSING_FILE_ATTRIBUTE))
     _check_sqlite_folder(target)
     # NullPool: the engine lives for one command; a pool would keep connections open after it.
-    engine = create_async_engine(target.url, poolclass=pool.NullPool)
+    engine = create_async_engine(url, poolclass=pool.NullPool)
     if target.dialect == "sqlite":
         use_transactional_ddl(engine.sync_engine)
     recorded = context.config.attributes.get(RECORDER_ATTRIBUTE)
@@ -319,6 +329,22 @@ def _run_sync(
             found = dangling_references(connection)
             if found:
                 raise DanglingReferencesError(found, applied[-1])
+
+
+def _url_for_missing_file(target: MigrationTarget, missing: MissingFile | None) -> URL:
+    """The URL to connect to: the target's, unless its SQLite file must not be created.
+
+    Plain ``alembic`` commands (no attribute) keep Alembic's behaviour: the file is created.
+    """
+    if missing in (None, "create"):
+        return target.url
+    try:
+        require_database_file(target.url, name=target.database)
+    except DatabaseNotFoundError:
+        if missing == "empty":
+            return target.url.set(database=":memory:")
+        raise
+    return target.url
 
 
 def _check_sqlite_folder(target: MigrationTarget) -> None:

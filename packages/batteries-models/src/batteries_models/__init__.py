@@ -18,19 +18,31 @@ from importlib.metadata import version as _version
 from batteries_models._base import NAMING_CONVENTION, BaseModel
 from batteries_models._database import Database
 from batteries_models._discovery import DiscoveredModels, discover_models
+from batteries_models._extras import extra_requirement
 from batteries_models._registry import DatabaseRegistry
+from batteries_models._sqlite_files import require_database_file
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models._uuid import uuid7
+from batteries_models._warning_lines import warnings_as_lines
 from batteries_models.exceptions import (
     BatteriesError,
+    BatteriesWarning,
     ConfigurationError,
     DatabaseBusyError,
+    DatabaseNotFoundError,
     DatabaseUnreachableError,
     MissingDriverError,
     ModelDiscoveryError,
+    UnknownSettingWarning,
 )
 from batteries_models.mixins import IntIDMixin, SoftDeleteMixin, TimestampMixin, UUIDMixin, utcnow
-from batteries_models.settings import DEFAULT_DATABASE, BatteriesSettings, DatabaseSettings
+from batteries_models.settings import (
+    DEFAULT_DATABASE,
+    BatteriesSettings,
+    DatabaseSettings,
+    SettingSource,
+    SettingsReport,
+)
 
 __version__ = _version("batteries-models")
 
@@ -40,9 +52,11 @@ __all__ = [
     "BaseModel",
     "BatteriesError",
     "BatteriesSettings",
+    "BatteriesWarning",
     "ConfigurationError",
     "Database",
     "DatabaseBusyError",
+    "DatabaseNotFoundError",
     "DatabaseRegistry",
     "DatabaseSettings",
     "DatabaseUnreachableError",
@@ -50,13 +64,19 @@ __all__ = [
     "IntIDMixin",
     "MissingDriverError",
     "ModelDiscoveryError",
+    "SettingSource",
+    "SettingsReport",
     "SoftDeleteMixin",
     "TimestampMixin",
     "UUIDMixin",
+    "UnknownSettingWarning",
     "__version__",
     "discover_models",
+    "extra_requirement",
     "mask_url",
     "normalise_url",
+    "require_database_file",
     "utcnow",
     "uuid7",
+    "warnings_as_lines",
 ]

@@ -19,8 +19,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_models._aiosqlite import wait_for_failed_opens
 from batteries_models._base import BaseModel
+from batteries_models._cycles import break_cycles
+from batteries_models._sqlite_files import refuse_missing_file
 from batteries_models._urls import mask_url, normalise_url
 from batteries_models.exceptions import (
+    BatteriesError,
     ConfigurationError,
     DatabaseBusyError,
     DatabaseUnreachableError,
@@ -59,6 +62,10 @@ class Database:
             lock when a transaction begins, so two transactions never deadlock upgrading a
             read lock; ``"deferred"`` lets read-only transactions run beside a writer but
             fails a transaction that reads, then writes while another one writes.
+        sqlite_create_file: SQLite only: whether connecting creates the database file when it
+            does not exist (SQLite's own behaviour). Callers that only read pass ``False``, so a
+            wrong path raises :class:`~batteries_models.exceptions.DatabaseNotFoundError`
+            instead of creating an empty database.
         engine_options: Any other keyword for ``create_async_engine``.
 
     Raises:
@@ -79,6 +86,7 @@ class Database:
         pool_pre_ping: bool = False,
         sqlite_busy_timeout: float = 5.0,
         sqlite_transaction_mode: SQLiteTransactionMode = "immediate",
+        sqlite_create_file: bool = True,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         self.url: URL = normalise_url(url)
@@ -95,6 +103,8 @@ class Database:
         self.sqlite_busy_timeout = sqlite_busy_timeout
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.dialect_name == "sqlite":
+            if not sqlite_create_file:
+                refuse_missing_file(self.engine, name=name)  # before the listener that connects
             _configure_sqlite(
                 self.engine,
                 file_database=_is_file_database(self.url),
@@ -107,8 +117,17 @@ class Database:
         )
 
     @classmethod
-    def from_settings(cls, settings: DatabaseSettings, *, name: str = DEFAULT_DATABASE) -> Database:
-        """Build a ``Database`` from one entry of :class:`~batteries_models.BatteriesSettings`."""
+    def from_settings(
+        cls,
+        settings: DatabaseSettings,
+        *,
+        name: str = DEFAULT_DATABASE,
+        sqlite_create_file: bool = True,
+    ) -> Database:
+        """Build a ``Database`` from one entry of :class:`~batteries_models.BatteriesSettings`.
+
+        ``sqlite_create_file`` is as for the constructor: ``False`` for callers that only read.
+        """
         return cls(
             settings.url,
             name=name,
@@ -120,6 +139,7 @@ class Database:
             pool_pre_ping=settings.pool_pre_ping,
             sqlite_busy_timeout=settings.sqlite_busy_timeout,
             sqlite_transaction_mode=settings.sqlite_transaction_mode,
+            sqlite_create_file=sqlite_create_file,
         )
 
     @property
@@ -156,6 +176,8 @@ class Database:
         async with self.sessionmaker() as session:
             try:
                 await session.connection()
+            except BatteriesError:
+                raise  # already says what is wrong: a missing file
             except (OSError, DBAPIError) as exc:
                 if _is_sqlite_busy(exc):  # BEGIN IMMEDIATE waited for the lock in vain
                     raise self._busy() from exc
@@ -168,14 +190,20 @@ class Database:
             await session.commit()
 
     async def create_all(self, metadata: MetaData | None = None) -> None:
-        """Create every table of ``metadata`` (default: ``BaseModel.metadata``) that is missing."""
+        """Create every table of ``metadata`` (default: ``BaseModel.metadata``) that is missing.
+
+        One foreign key of each cycle between tables is marked ``use_alter=True`` first, as
+        SQLAlchemy recommends for cycles (see :func:`~batteries_models.discover_models`).
+        """
         target = metadata if metadata is not None else BaseModel.metadata
+        break_cycles(target)
         async with self._begin() as connection:
             await connection.run_sync(target.create_all)
 
     async def drop_all(self, metadata: MetaData | None = None) -> None:
         """Drop every table of ``metadata`` (default: ``BaseModel.metadata``) that exists."""
         target = metadata if metadata is not None else BaseModel.metadata
+        break_cycles(target)  # else SQLite warns that it cannot sort the tables for DROP
         async with self._begin() as connection:
             await connection.run_sync(target.drop_all)
 
@@ -193,6 +221,8 @@ class Database:
         connection = self.engine.connect()
         try:
             await connection.start()
+        except BatteriesError:
+            raise
         except (OSError, DBAPIError) as exc:
             raise self._unreachable(exc) from exc
         try:

@@ -6,6 +6,7 @@ import importlib
 import os
 import pkgutil
 import sys
+import sysconfig
 import traceback
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -13,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import MetaData, Table, inspect
 
+from batteries_models._cycles import break_cycles
+from batteries_models._settings_sources import find_pyproject
 from batteries_models.exceptions import ModelDiscoveryError
 
 __all__ = ["DiscoveredModels", "discover_models"]
@@ -54,10 +57,13 @@ def discover_models(path: str) -> DiscoveredModels:
     """Import ``path`` (recursively when it is a package) and collect its tables and models.
 
     SQLModel table models, plain SQLAlchemy declarative models and bare ``Table`` objects are all
-    found, with every other table on the same ``MetaData``.
+    found, with every other table on the same ``MetaData``. One foreign key of each cycle between
+    tables is marked ``use_alter=True``, as SQLAlchemy recommends, so that the tables sort
+    without a "Cannot correctly sort tables" warning (autogenerate, ``drop_all``).
 
-    The working folder is put on ``sys.path`` first (as ``python -m`` does), so a command run
-    from the project folder finds the project's modules.
+    The working folder is put on ``sys.path`` first (as ``python -m`` does), and the project
+    root (the folder of ``pyproject.toml``) after it, so a command run from the project folder
+    or one of its subfolders finds the project's modules.
 
     Args:
         path: A dotted module path, such as ``"app.models"``.
@@ -86,6 +92,7 @@ def discover_models(path: str) -> DiscoveredModels:
                 remember(value)
     tables: dict[str, Table] = {}
     for metadata in metadatas:
+        break_cycles(metadata)
         tables.update(metadata.tables)
     # Classes mapped in a registry we saw, though defined outside the imported modules.
     for model in list(models.values()):
@@ -102,6 +109,9 @@ def _import_recursively(path: str) -> list[ModuleType]:
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
+    pyproject = find_pyproject()
+    if pyproject is not None and str(pyproject.parent) not in sys.path:
+        sys.path.insert(1, str(pyproject.parent))
     try:
         root = importlib.import_module(path)
     except Exception as exc:
@@ -120,7 +130,33 @@ def _import_error(path: str, exc: BaseException) -> ModelDiscoveryError:
     cause = traceback.format_exception_only(type(exc), exc)[-1].strip()
     if isinstance(exc, ModuleNotFoundError) and exc.name and path.startswith(exc.name):
         hint = "run the command from the project folder, or check the dotted path"
+        file, line = None, None
     else:
         hint = "fix the error in that module"
-    msg = f"Cannot import models module {path!r}: {cause}; {hint}"
-    return ModelDiscoveryError(msg, path=path)
+        file, line = _where_raised(exc)
+    at = f" ({_shown(file)}, line {line})" if file is not None else ""
+    msg = f"Cannot import models module {path!r}: {cause}{at}; {hint}"
+    return ModelDiscoveryError(msg, path=path, file=file, line=line)
+
+
+def _where_raised(exc: BaseException) -> tuple[str | None, int | None]:
+    """The file and line of the project's code that failed: not importlib's, nor a library's."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return exc.filename, exc.lineno
+    installed = tuple(
+        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    )
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith(("<", *installed)) and frame.filename != __file__
+    ]
+    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
+
+
+def _shown(file: str) -> str:
+    """``file`` relative to the working folder when it is inside it, as editors print it."""
+    try:
+        return os.path.relpath(file) if not os.path.relpath(file).startswith("..") else file
+    except ValueError:  # another drive, on Windows
+        return file

@@ -9,6 +9,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from batteries_models._extras import extra_requirement
 from batteries_models.exceptions import ConfigurationError, MissingDriverError
 
 __all__ = ["mask_url", "normalise_url"]
@@ -31,18 +32,20 @@ _QUERY_SECRET_IN_TEXT = re.compile(
 # matching letter of the message into ***, and offer no protection worth having anyway.
 _MIN_LITERAL = 3
 
-# Async drivers we know, per backend: (driver import name, pip extra that installs it).
+# Async drivers we know, per backend: (driver import name, our extra that installs it, or else
+# the requirement to pip install).
 _ASYNC_DRIVERS: dict[str, dict[str, tuple[str, str]]] = {
     "postgresql": {
-        "asyncpg": ("asyncpg", "fastapi-batteries[postgres]"),
+        "asyncpg": ("asyncpg", "postgres"),
         "psycopg": ("psycopg", "psycopg[binary]"),
     },
-    "sqlite": {"aiosqlite": ("aiosqlite", "fastapi-batteries[sqlite]")},
+    "sqlite": {"aiosqlite": ("aiosqlite", "sqlite")},
     "mysql": {
         "aiomysql": ("aiomysql", "aiomysql"),
         "asyncmy": ("asyncmy", "asyncmy"),
     },
 }
+_OUR_EXTRAS = frozenset({"postgres", "sqlite"})
 _DEFAULT_DRIVER = {"postgresql": "asyncpg", "sqlite": "aiosqlite", "mysql": "aiomysql"}
 _BACKEND_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
 
@@ -185,6 +188,8 @@ def normalise_url(url: str | URL) -> URL:
         raise ConfigurationError(msg)
     module, extra = drivers[driver]
     if importlib.util.find_spec(module) is None:
+        if extra in _OUR_EXTRAS:
+            extra = extra_requirement("batteries-models", extra)
         msg = (
             f"The {backend} driver {module!r} is not installed, but {mask_url(parsed)} needs it: "
             f"pip install '{extra}'"

@@ -7,8 +7,12 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
     ├── ConfigurationError (ValueError)
     │   └── MissingDriverError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
+    │   └── DatabaseNotFoundError (FileNotFoundError)
     ├── DatabaseBusyError (TimeoutError)
     └── ModelDiscoveryError (ImportError)
+
+    BatteriesWarning (UserWarning)
+    └── UnknownSettingWarning
 
 Messages are one line: what is wrong and what to do. URLs in messages are always masked.
 """
@@ -17,11 +21,14 @@ from __future__ import annotations
 
 __all__ = [
     "BatteriesError",
+    "BatteriesWarning",
     "ConfigurationError",
     "DatabaseBusyError",
+    "DatabaseNotFoundError",
     "DatabaseUnreachableError",
     "MissingDriverError",
     "ModelDiscoveryError",
+    "UnknownSettingWarning",
 ]
 
 
@@ -38,7 +45,8 @@ class MissingDriverError(ConfigurationError, ImportError):
 
     Attributes:
         driver: The import name of the missing driver (``asyncpg``, ``aiosqlite``).
-        extra: The pip extra that installs it (``fastapi-batteries[postgres]``).
+        extra: The requirement that installs it here: ``batteries-models[postgres]``, or
+            ``fastapi-batteries[postgres]`` when the meta-package is installed.
     """
 
     def __init__(self, message: str, *, driver: str, extra: str) -> None:
@@ -63,6 +71,19 @@ class DatabaseUnreachableError(BatteriesError, ConnectionError):
         self.port = port
 
 
+class DatabaseNotFoundError(DatabaseUnreachableError, FileNotFoundError):
+    """A SQLite database file does not exist, and the caller only reads: it is not created.
+
+    Attributes:
+        url: The database URL with its password masked.
+        path: The absolute path of the missing file.
+    """
+
+    def __init__(self, message: str, *, url: str, path: str) -> None:
+        super().__init__(message, url=url, host=None, port=None)
+        self.path = path
+
+
 class DatabaseBusyError(BatteriesError, TimeoutError):
     """A SQLite transaction could not take the file's lock within the busy timeout.
 
@@ -85,8 +106,38 @@ class ModelDiscoveryError(BatteriesError, ImportError):
 
     Attributes:
         path: The dotted module path that was given.
+        file: The file whose code failed (a ``SyntaxError``'s file, or the deepest frame of the
+            project's code), when known.
+        line: The line of ``file`` that failed, when known.
     """
 
-    def __init__(self, message: str, *, path: str) -> None:
+    def __init__(
+        self, message: str, *, path: str, file: str | None = None, line: int | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
+        self.file = file
+        self.line = line
+
+
+class BatteriesWarning(UserWarning):
+    """Root of every warning issued by a FastAPI Batteries package.
+
+    The command lines show these as one line each, without Python's source location.
+    """
+
+
+class UnknownSettingWarning(BatteriesWarning):
+    """A ``[tool.batteries]`` key or a ``BATTERIES_`` variable of a ``.env`` names no setting.
+
+    Attributes:
+        key: The key or variable as written.
+        path: The file that holds it.
+        suggestion: The closest known key, if one is close.
+    """
+
+    def __init__(self, message: str, *, key: str, path: str, suggestion: str | None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.path = path
+        self.suggestion = suggestion

@@ -1,6 +1,7 @@
 """FastAPI integration: a per-request session dependency and a lifespan that disposes engines.
 
-Needs the ``fastapi`` extra (``pip install 'fastapi-batteries[fastapi]'``)::
+Needs the ``fastapi`` extra (``pip install 'batteries-models[fastapi]'``, or
+``'fastapi-batteries[fastapi]'``)::
 
     from fastapi import FastAPI
     from batteries_models.fastapi import SessionDep, batteries_lifespan
@@ -25,10 +26,12 @@ from typing import Annotated, Any
 try:
     from fastapi import Depends, FastAPI, Request
 except ImportError as exc:  # pragma: no cover - exercised by the install-alone check
+    from batteries_models._extras import extra_requirement
     from batteries_models.exceptions import MissingDriverError
 
-    _msg = "batteries_models.fastapi needs FastAPI: pip install 'fastapi-batteries[fastapi]'"
-    raise MissingDriverError(_msg, driver="fastapi", extra="fastapi-batteries[fastapi]") from exc
+    _extra = extra_requirement("batteries-models", "fastapi")
+    _msg = f"batteries_models.fastapi needs FastAPI: pip install '{_extra}'"
+    raise MissingDriverError(_msg, driver="fastapi", extra=_extra) from exc
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from batteries_models._database import Database

@@ -1,28 +1,55 @@
 """Settings from the environment, ``.env`` and ``[tool.batteries]`` in ``pyproject.toml``.
 
 Precedence, highest first: arguments passed to :class:`BatteriesSettings`, real environment
-variables, the ``.env`` file, ``[tool.batteries]``, then defaults. The default database URL comes
-from ``BATTERIES_DATABASE_URL``, falling back to the conventional ``DATABASE_URL``; named databases
-from ``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
+variables, the working folder's ``.env``, the project root's ``.env``, ``[tool.batteries]``, then
+defaults. The project root is the folder of the ``pyproject.toml`` found in the working folder or
+up to four folders above it. The default database URL comes from ``BATTERIES_DATABASE_URL``,
+falling back to the conventional ``DATABASE_URL``; named databases from
+``BATTERIES_DATABASES__<NAME>__URL`` (and ``__ECHO``, ``__POOL_SIZE``...).
+
+A relative path set in a file (``sqlite:///app.db``, ``migrations = "db/migrations"``) is relative
+to that file's folder, and the default migrations folder is the project root's, so a command run
+in a subfolder of the project reaches the same database and migrations; in the environment a
+path keeps its usual meaning, relative to the working folder.
+
+:meth:`BatteriesSettings.explain` says where each value came from::
+
+    report = BatteriesSettings().explain()
+    for setting in report.values:
+        print(setting.name, setting.display, setting.describe())  # passwords masked
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError
 from pydantic import BaseModel as PydanticModel
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    PyprojectTomlConfigSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from batteries_models._settings_sources import (
+    PYPROJECT_DEPTH,
+    SettingOrigin,
+    SettingSource,
+    SettingsReport,
+    build_report,
+    build_sources,
+    invalid_settings,
+    take_recording,
+)
 from batteries_models._urls import mask_url
 from batteries_models.exceptions import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "BatteriesSettings", "DatabaseSettings", "SQLiteTransactionMode"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "BatteriesSettings",
+    "DatabaseSettings",
+    "SQLiteTransactionMode",
+    "SettingOrigin",
+    "SettingSource",
+    "SettingsReport",
+]
 
 DEFAULT_DATABASE = "default"
 """Name of the database used when no name is given."""
@@ -73,7 +100,7 @@ class BatteriesSettings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         pyproject_toml_table_header=("tool", "batteries"),
-        pyproject_toml_depth=4,
+        pyproject_toml_depth=PYPROJECT_DEPTH,
     )
 
     database_url: str | None = Field(
@@ -96,8 +123,49 @@ class BatteriesSettings(BaseSettings):
     app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
     migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
 
+    _recording: Any = PrivateAttr(default=None)
+
+    def __init__(self, **values: Any) -> None:
+        """Read the settings; ``values`` win over every source.
+
+        ``values`` also take pydantic-settings' options (``_env_file=``, ``_secrets_dir=``...).
+
+        Raises:
+            ConfigurationError: A setting does not validate; the one-line message names the
+                setting, the variable or file it came from, and what is wrong with it.
+        """
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise invalid_settings(exc, type(self).model_fields) from exc
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Keep the record of what each source gave, for :meth:`explain`."""
+        self._recording = take_recording(self)
+
     def __repr_args__(self) -> Any:
         return _masked(super().__repr_args__())
+
+    @property
+    def project_root(self) -> Path:
+        """The folder of the project's ``pyproject.toml``; the working folder without one."""
+        return self.explain().project_root
+
+    def explain(self) -> SettingsReport:
+        """Every setting with where its value came from, and the files that were read.
+
+        Example::
+
+            report = BatteriesSettings().explain()
+            report["database_url"].describe()  # ".env /app/.env (DATABASE_URL)"
+            report["database_url"].display  # the URL with its password masked
+            report.env_files, report.pyproject  # what was read
+
+        Returns:
+            A :class:`SettingsReport`: one :class:`SettingSource` per setting (and per option of
+            each named database), in declaration order.
+        """
+        return build_report(self._recording, self, type(self).model_fields)
 
     @classmethod
     def settings_customise_sources(
@@ -108,13 +176,9 @@ class BatteriesSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Add ``[tool.batteries]`` below the environment and ``.env``."""
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            PyprojectTomlConfigSettingsSource(settings_cls),
-            file_secret_settings,
+        """Read the project root's ``.env`` too, and ``[tool.batteries]`` below both ``.env``."""
+        return build_sources(
+            settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
         )
 
     def database_names(self) -> list[str]:
@@ -150,7 +214,8 @@ class BatteriesSettings(BaseSettings):
         if name == DEFAULT_DATABASE:
             msg = (
                 "No database URL is configured: set BATTERIES_DATABASE_URL or DATABASE_URL "
-                "(in the environment or in .env), e.g. DATABASE_URL=sqlite+aiosqlite:///app.db"
+                "(in the environment or in .env), e.g. DATABASE_URL=sqlite+aiosqlite:///app.db "
+                f"(read: the environment, {self.explain().files_read()})"
             )
         else:
             known = ", ".join(self.database_names()) or "none"
