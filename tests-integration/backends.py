@@ -93,3 +93,8 @@ class Backend:
     def has_virtual_generated_columns(self) -> bool:
         """Generated columns computed on read (SQLite); PostgreSQL 15 stores them only."""
         return self.name == "sqlite"
+
+    @property
+    def writes_dump_records_itself(self) -> bool:
+        """PostgreSQL's COPY writes dump records as one text expression per row."""
+        return self.name == "postgresql"
