@@ -31,6 +31,7 @@ SIBLINGS = [
     "batteries_migrate",
     "batteries_fixtures",
     "batteries_cli",
+    "batteries_pytest",
 ]
 
 USE_MODELS = textwrap.dedent(
@@ -107,6 +108,52 @@ CLI_WITHOUT_DEV_EXTRA = textwrap.dedent(
     """
 )
 
+
+# batteries-pytest alone (with a SQLite driver): a project's tests get a test database, fixture
+# files and a rollback per test from the plugin's entry point, with no conftest.py.
+PYTEST_PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        asyncio_mode = "auto"
+        asyncio_default_fixture_loop_scope = "function"
+        pythonpath = ["."]
+        [tool.batteries]
+        models = "models"
+        """,
+    "models.py": """
+        from batteries_models import BaseModel, IntIDMixin
+        class Pet(BaseModel, IntIDMixin, table=True):
+            name: str
+        """,
+    "pets.json": '[{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}]',
+    "test_pets.py": """
+        import pytest
+        from sqlmodel import select
+        from models import Pet
+        @pytest.mark.fixtures("pets.json")
+        async def test_loaded(db_session):
+            db_session.add(Pet(name="Tom"))
+            await db_session.commit()
+            names = (await db_session.exec(select(Pet.name).order_by(Pet.id))).all()
+            assert names == ["Rex", "Tom"]
+        async def test_rolled_back(db_session):
+            assert (await db_session.exec(select(Pet))).all() == []
+        """,
+}
+USE_PYTEST = textwrap.dedent(
+    f"""
+    import os, subprocess, sys, tempfile, textwrap
+    from pathlib import Path
+    project = Path(tempfile.mkdtemp())
+    for name, text in {PYTEST_PROJECT!r}.items():
+        (project / name).write_text(textwrap.dedent(text))
+    environment = {{**os.environ, "DATABASE_URL": f"sqlite:///{{project / 'app.db'}}"}}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    assert not list(project.rglob("*_test.db")), "the test database outlived the run"
+    """
+)
 
 DOCS = ROOT / "docs"
 # Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
@@ -225,13 +272,14 @@ def main() -> int:
             cwd=ROOT,
         )
         wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
-        if len(wheels) != 6:
-            print(f"expected 6 wheels, built {wheels}", file=sys.stderr)
+        if len(wheels) != 7:
+            print(f"expected 7 wheels, built {wheels}", file=sys.stderr)
             return 1
         try:
             check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
             check("batteries-models", wheel_dir, "[sqlite,fastapi]", LIFESPAN_WITHOUT_TASKS)
             check("batteries-fixtures", wheel_dir, "", DUMP_REFLECTED, "batteries-models[sqlite]")
+            check("batteries-pytest", wheel_dir, "", USE_PYTEST, "batteries-models[sqlite]")
             for dist in ("batteries-crud", "batteries-migrate"):
                 check(dist, wheel_dir, "", "")
             check("batteries-cli", wheel_dir, "", CLI_WITHOUT_DEV_EXTRA)

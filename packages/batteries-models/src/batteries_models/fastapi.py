@@ -50,6 +50,8 @@ from batteries_models.startup import StartupTask, load_startup_task
 __all__ = ["SessionDep", "batteries_lifespan", "get_registry", "session_dependency"]
 
 _STATE_KEY = "batteries_databases"
+# One dependency per database name, so that it can be a key of app.dependency_overrides.
+_DEPENDENCIES: dict[str, Callable[[Request], AsyncIterator[AsyncSession]]] = {}
 
 
 def get_registry(request: Request) -> DatabaseRegistry:
@@ -70,13 +72,20 @@ def get_registry(request: Request) -> DatabaseRegistry:
 def session_dependency(
     database: str = DEFAULT_DATABASE,
 ) -> Callable[[Request], AsyncIterator[AsyncSession]]:
-    """Build a dependency that yields one session of ``database`` per request.
+    """Return the dependency that yields one session of ``database`` per request.
 
     Use it for named databases (``scope="function"`` commits before the response is sent)::
 
         get_analytics = session_dependency("analytics")
         AnalyticsSession = Annotated[AsyncSession, Depends(get_analytics, scope="function")]
+
+    The same name gives the same function every time, so tests can replace it:
+    ``app.dependency_overrides[session_dependency("analytics")] = ...`` (``session_dependency()``
+    is the one behind :data:`SessionDep`).
     """
+    existing = _DEPENDENCIES.get(database)
+    if existing is not None:
+        return existing
 
     async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         db: Database = get_registry(request).get(database)
@@ -84,6 +93,7 @@ def session_dependency(
             yield session
 
     get_session.__name__ = f"get_{database}_session"
+    _DEPENDENCIES[database] = get_session
     return get_session
 
 
