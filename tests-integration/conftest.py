@@ -101,15 +101,29 @@ def _no_sqlite_connection_outlives_its_test() -> Iterator[None]:
     )
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    """The backend of this test: a fresh SQLite file, or the session's PostgreSQL database."""
-    if request.param == "sqlite":
-        yield Backend("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+def _empty_backend(name: str, request: pytest.FixtureRequest, file: Path) -> Iterator[Backend]:
+    """A fresh SQLite ``file``, or the session's PostgreSQL database, reset afterwards."""
+    if name == "sqlite":
+        yield Backend("sqlite", f"sqlite+aiosqlite:///{file}")
         return
     url = request.getfixturevalue("postgres_url")
     yield Backend("postgresql", url)
     asyncio.run(_reset_postgres(url))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """The backend of this test: a fresh SQLite file, or the session's PostgreSQL database."""
+    yield from _empty_backend(request.param, request, tmp_path / "test.sqlite3")
+
+
+@pytest.fixture
+def other_backend(
+    backend: Backend, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Backend]:
+    """A second empty database, of the other kind: tests that move data between two use both."""
+    other = "sqlite" if backend.name == "postgresql" else "postgresql"
+    yield from _empty_backend(other, request, tmp_path / "other.sqlite3")
 
 
 @pytest.fixture

@@ -62,4 +62,4 @@ def test_no_help_text_loses_its_brackets(program: str, path: tuple[str, ...]) ->
 def test_the_models_option_shows_where_its_default_comes_from() -> None:
     result = CliRunner().invoke(fastapi_batteries, ["fixtures", "dump", "--help"])
     rendered = " ".join(result.output.replace("│", " ").split())
-    assert "(default: [tool.batteries] models;" in rendered
+    assert "(default: the database's models, else [tool.batteries] models;" in rendered

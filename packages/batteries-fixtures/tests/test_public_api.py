@@ -44,8 +44,11 @@ def test_signatures_of_the_commands() -> None:
         "split",
         "jobs",
         "allow_dangling",
+        "where",
+        "with_related",
         "models",
         "schemas",
+        "settings",
         "progress",
     ]
     assert list(load.parameters) == [
@@ -56,6 +59,7 @@ def test_signatures_of_the_commands() -> None:
         "ignore_unknown",
         "models",
         "schemas",
+        "settings",
         "progress",
     ]
     assert inspect.iscoroutinefunction(batteries_fixtures.dump)

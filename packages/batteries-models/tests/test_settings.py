@@ -200,6 +200,37 @@ def test_the_default_migrations_folder_is_the_project_roots(
     assert BatteriesSettings().migrations == "migrations"
 
 
+def test_a_named_database_has_its_own_models_and_migrations_or_the_projects(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.batteries]\nmodels = "app.models"\n'
+        '[tool.batteries.databases.legacy]\nurl = "sqlite:///legacy.db"\n'
+        'models = "legacy.models"\nmigrations = "legacy/migrations"\n'
+        '[tool.batteries.databases.reports]\nurl = "sqlite:///reports.db"\n'
+    )
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path / "app")  # a file's relative paths stay that file's
+    settings = BatteriesSettings()
+    assert settings.models_for("legacy") == "legacy.models"
+    assert settings.migrations_for("legacy") == tmp_path / "legacy" / "migrations"
+    assert settings.models_for("reports") == "app.models"
+    assert settings.migrations_for("reports") == tmp_path / "migrations" / "reports"
+    assert settings.models_for() == "app.models"
+    assert settings.migrations_for() == tmp_path / "migrations"
+    # --models of a command is every database's, those with models of their own included.
+    assert settings.with_overrides(models="given").models_for("legacy") == "given"
+    assert settings.models_for("legacy") == "legacy.models"
+    monkeypatch.setenv("BATTERIES_DATABASES__REPORTS__MODELS", "reports.models")
+    monkeypatch.setenv("BATTERIES_DATABASES__REPORTS__MIGRATIONS", "/srv/reports")
+    settings = BatteriesSettings()
+    assert settings.models_for("reports") == "reports.models"
+    assert settings.migrations_for("reports") == Path("/srv/reports")
+    origins = {value.name: value.origin for value in settings.explain().values}
+    assert origins["databases.legacy.models"] == "pyproject"
+    assert origins["databases.reports.migrations"] == "environment"
+
+
 def test_every_setting_says_where_it_came_from(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -166,7 +166,7 @@ def _seed(name: str, settings: BatteriesSettings, files: list[str]) -> str:
 
         async def run() -> str:
             try:
-                report = await load(database, files, mode="merge", models=settings.models)
+                report = await load(database, files, mode="merge", models=settings.models_for(name))
             finally:
                 await database.dispose()
             return report.summary()

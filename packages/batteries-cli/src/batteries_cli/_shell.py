@@ -107,15 +107,14 @@ def _namespace(name: str, settings: BatteriesSettings) -> Namespace:
     else:
         warn("no database is configured (set DATABASE_URL): the shell has no db and no session")
     namespace.add("sqlmodel", {"select": select})
-    if settings.models is not None:
+    models = settings.models_for(name)  # the database's own models, else the project's
+    if models is not None:
         try:
-            found = discover_models(settings.models)
+            found = discover_models(models)
         except Exception as exc:
             warn(f"models not imported: {describe(exc)}")
         else:
-            namespace.add(
-                settings.models, {model.__name__: model for model in found.models.values()}
-            )
+            namespace.add(models, {model.__name__: model for model in found.models.values()})
     _add_app_and_crud(namespace, settings)
     return namespace
 

@@ -2,7 +2,9 @@
 
 - A dump of some tables (``--exclude``, table names) whose rows point at a table it leaves out
   would load only where those rows exist: refused, naming each such foreign key, unless
-  ``allow_dangling``. Only foreign keys some row actually uses count (one query each).
+  ``allow_dangling``. Only foreign keys some row actually uses count (one query each). A subset
+  (``--where``) counts only the rows it keeps, and without ``--with-related`` also refuses rows
+  that point at rows another table's ``--where`` leaves out (one anti-join each).
 - ``--truncate`` deletes the fixture's rows first; rows of other tables pointing at them would
   make the database refuse halfway (or, with ``ON DELETE CASCADE`` / ``SET NULL``, change tables
   the fixture does not hold): refused, naming those tables. PostgreSQL's catalog sees every
@@ -14,43 +16,81 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import exists, inspect, select, text
+from sqlalchemy import Select, exists, inspect, literal_column, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._schema import Schema
+from batteries_fixtures._subset import Subset, not_null, only
 from batteries_fixtures.exceptions import FixtureSchemaError
 
 __all__ = ["refuse_dangling", "refuse_outside_children"]
 
 
-async def refuse_dangling(connection: AsyncConnection, schema: Schema, chosen: list[str]) -> None:
-    """Refuse a dump whose rows point at tables it does not include.
+async def refuse_dangling(
+    connection: AsyncConnection, schema: Schema, chosen: list[str], subset: Subset | None = None
+) -> None:
+    """Refuse a dump whose rows point at tables, or rows, it does not include.
+
+    With a ``subset``, only the rows it keeps count, and a foreign key into a table it limits
+    (``--where`` without ``--with-related``) counts when a kept row points at a row left out:
+    one anti-join per such foreign key.
 
     Raises:
-        FixtureSchemaError: Naming every foreign key some row uses into a table left out.
+        FixtureSchemaError: Naming every foreign key some row uses into a table or rows left
+            out.
     """
     inside = set(chosen)
     dangling: list[str] = []
+    left_out: list[str] = []
     for name in sorted(chosen):
-        table = schema.tables[name].table
-        for fk in sorted(table.foreign_key_constraints, key=lambda k: [c.key for c in k.columns]):
+        info = schema.tables[name]
+        kept = subset.rows(name) if subset is not None else None
+        for fk in sorted(
+            info.table.foreign_key_constraints, key=lambda k: [c.key for c in k.columns]
+        ):
             target = fk.referred_table.fullname
+            pointing = list(fk.columns)
+            rows: Select[Any] = (
+                select(literal_column("1")).select_from(info.table).where(not_null(pointing))
+            )
+            if kept is not None:
+                rows = rows.where(kept)
             if target in inside:
-                continue
-            used = exists().where(*(c.is_not(None) for c in fk.columns)).select_from(table)
-            if (await connection.execute(select(used))).scalar():
+                if subset is None or subset.related or subset.rows(target) is None:
+                    continue
+                pairs = list(fk.elements)
+                there = subset.kept(schema, target, [e.column for e in pairs])
+                found = exists().where(*(there.c[f"k{i}"] == e.parent for i, e in enumerate(pairs)))
+                rows = rows.where(~found.select_from(there))
+            if (await connection.execute(select(only(rows, info).exists()))).scalar():
                 columns = ", ".join(c.name for c in fk.columns)
-                dangling.append(f"{name}({columns}) -> {target}")
-    if not dangling:
-        return
-    targets = sorted({d.rpartition(" -> ")[2] for d in dangling})
-    msg = (
-        f"The dump would leave rows pointing at tables it does not include: "
-        f"{', '.join(dangling)}; dump {', '.join(targets)} too, or pass --allow-dangling when "
-        "the database you load into has those rows"
-    )
-    raise FixtureSchemaError(msg, table=dangling[0].partition("(")[0])
+                (left_out if target in inside else dangling).append(
+                    f"{name}({columns}) -> {target}"
+                )
+    if dangling:
+        targets = sorted({d.rpartition(" -> ")[2] for d in dangling})
+        msg = (
+            f"The dump would leave rows pointing at tables it does not include: "
+            f"{', '.join(dangling)}; dump {', '.join(targets)} too"
+            f"{', or add --with-related' if _helps(schema, subset, targets) else ''}, or "
+            "pass --allow-dangling when the database you load into has those rows"
+        )
+        raise FixtureSchemaError(msg, table=dangling[0].partition("(")[0])
+    if left_out:
+        msg = (
+            f"The dump would leave rows pointing at rows its --where leaves out: "
+            f"{', '.join(left_out)}; add --with-related to dump the rows they point at too, "
+            "or pass --allow-dangling when the database you load into has those rows"
+        )
+        raise FixtureSchemaError(msg, table=left_out[0].partition("(")[0])
+
+
+def _helps(schema: Schema, subset: Subset | None, targets: list[str]) -> bool:
+    """Whether ``--with-related`` would bring one of the ``targets`` in."""
+    excluded = subset.excluded if subset is not None else frozenset()
+    related = subset is not None and subset.related
+    return not related and any(t in schema.tables and t not in excluded for t in targets)
 
 
 _REFERENCING = """

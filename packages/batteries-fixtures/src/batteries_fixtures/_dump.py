@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,10 @@ from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
 from batteries_fixtures._server_json import copy_records
 from batteries_fixtures._snapshot import open_snapshot
+from batteries_fixtures._subset import check_where, plan_subset, refused
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
-from batteries_models import Database
+from batteries_models import BatteriesSettings, Database
 
 __all__ = ["dump"]
 
@@ -47,8 +48,11 @@ async def dump(
     split: bool = False,
     jobs: int = 1,
     allow_dangling: bool = False,
+    where: Mapping[str, str] | None = None,
+    with_related: bool = False,
     models: Models = None,
     schemas: Sequence[str] = (),
+    settings: BatteriesSettings | None = None,
     progress: Progress | None = None,
 ) -> DumpReport:
     """Dump tables of ``database`` to a JSON or JSONL fixture.
@@ -59,7 +63,10 @@ async def dump(
     partitioned table is one table; generated columns are left out.
 
     Args:
-        database: A :class:`~batteries_models.Database` or a database URL.
+        database: A :class:`~batteries_models.Database`, a database URL, or the name of a
+            database of the settings (``"legacy"``: ``BATTERIES_DATABASES__LEGACY__URL`` or
+            ``[tool.batteries.databases.legacy]``), whose models are then used when ``models``
+            is not given.
         output: A path, ``"-"`` or ``None`` for stdout, or a text stream. A path is written
             to a temporary file first and renamed, so a failed dump leaves no partial file; a
             path ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is compressed. With ``split``,
@@ -78,11 +85,21 @@ async def dump(
         jobs: Read this many tables at once on PostgreSQL, on connections sharing one
             exported snapshot; the output is byte for byte that of ``jobs=1``. SQLite reads
             on one connection.
-        allow_dangling: Dump even when rows point at tables left out (the database the dump
-            is loaded into must hold those rows).
-        models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        allow_dangling: Dump even when rows point at tables or rows left out (the database
+            the dump is loaded into must hold those rows).
+        where: Limit tables to some rows: ``{"book": "published >= '2024-01-01'"}``. The SQL
+            is yours, run as written on the table's rows (unaliased: name columns bare or as
+            ``book.column``) inside the read-only snapshot. Rows that point at rows left out are
+            refused as with ``exclude``, unless ``with_related`` or ``allow_dangling``.
+        with_related: Add every row the dumped rows point at, transitively (self-references
+            and cycles included), and the tables they live in, so the dump loads into an empty
+            database; never the rows that point at them (as Django's ``dumpdata``). A table
+            without a ``where`` that the dump names, or all tables by default, stays whole.
+        models: A models module path, a ``MetaData`` or model classes; reflect when ``None``
+            (for a database given by name: its configured models, if any).
         schemas: Schemas to reflect besides those of the search path (their tables are named
             ``schema.table``).
+        settings: The settings a database name is read from (``BatteriesSettings()``).
         progress: Called as rows are written, per table.
 
     Returns:
@@ -90,8 +107,8 @@ async def dump(
 
     Raises:
         FixtureSchemaError: An unknown table or schema was named, a model's table is
-            missing, columns have no codec (all named at once), or rows would point at a
-            table left out.
+            missing, columns have no codec (all named at once), rows would point at a
+            table or rows left out, or the database refused a ``where``.
         FixtureFileError: The output cannot be written.
         DatabaseUnreachableError: The database cannot be reached (password masked).
     """
@@ -103,14 +120,21 @@ async def dump(
         raise FixtureFileError(msg, path=name)
     fmt: Format = format or format_from_name(None if name == "-" or split else strip_codec(name))
     report = DumpReport(output=name, format=fmt)
-    async with open_database(database) as db:
+    async with open_database(database, models, settings) as (db, models):
         await db.ping()
         async with open_snapshot(db, jobs) as snapshot:
             connection = snapshot.connection
             schema = await load_schema(connection, models, schemas)
-            chosen = _select(schema, tables, exclude)
+            chosen = _select(schema, tables, exclude, where or {})
+            subset = plan_subset(
+                schema, chosen, where or {}, related=with_related, excluded=exclude
+            )
+            chosen = subset.tables
+            _refuse_unsupported(schema, chosen)
+            await check_where(connection, schema, subset)
             if not allow_dangling:
-                await refuse_dangling(connection, schema, chosen)
+                async with refused(subset):
+                    await refuse_dangling(connection, schema, chosen, subset)
             order = sort_tables(chosen, schema.edges(chosen))
             keys = None
             if natural_foreign:
@@ -120,15 +144,17 @@ async def dump(
             async def write_table(
                 connection: AsyncConnection, table: str, writer: RecordWriter
             ) -> int:
-                return await _dump_table(
-                    connection,
-                    schema,
-                    schema.tables[table],
-                    writer,
-                    keys=keys,
-                    natural_primary=natural_primary,
-                    progress=progress,
-                )
+                async with refused(subset):
+                    return await _dump_table(
+                        connection,
+                        schema,
+                        schema.tables[table],
+                        writer,
+                        keys=keys,
+                        natural_primary=natural_primary,
+                        progress=progress,
+                        rows=subset.rows(table),
+                    )
 
             if split:
                 assert isinstance(output, str | os.PathLike)
@@ -172,17 +198,17 @@ async def dump(
     return report
 
 
-def _select(schema: Schema, tables: Sequence[str], exclude: Sequence[str]) -> list[str]:
-    for name in (*tables, *exclude):
+def _select(
+    schema: Schema, tables: Sequence[str], exclude: Sequence[str], where: Mapping[str, str]
+) -> list[str]:
+    for name in (*tables, *exclude, *where):
         if name not in schema.tables:
             known = ", ".join(sorted(schema.tables)) or "none"
             hint = unknown_table_hint(name, schema.partitions, schema.schemas)
             msg = f"Unknown table {name!r}: the database has {known}{hint}"
             raise FixtureSchemaError(msg, table=name)
     chosen = list(tables) if tables else list(schema.tables)
-    chosen = [t for t in chosen if t not in set(exclude)]
-    _refuse_unsupported(schema, chosen)
-    return chosen
+    return [t for t in chosen if t not in set(exclude)]
 
 
 def _refuse_unsupported(schema: Schema, chosen: list[str]) -> None:
@@ -255,6 +281,7 @@ async def _dump_table(
     keys: NaturalKeys | None,
     natural_primary: bool,
     progress: Progress | None,
+    rows: ColumnElement[bool] | None = None,
 ) -> int:
     table = info.table
     columns = info.columns
@@ -273,6 +300,9 @@ async def _dump_table(
     order_by = _order_by(info, schema.dialect)
     stmt = select(*read, *flags, *specials).order_by(*order_by)
     count_rows = select(func.count()).select_from(table)
+    if rows is not None:  # a subset: the rows --where and --with-related keep
+        stmt = stmt.where(rows)
+        count_rows = count_rows.where(rows)
     if info.only:  # INHERITS children hold rows of their own, dumped as their own table
         stmt = stmt.with_hint(table, "ONLY", "postgresql")
         count_rows = count_rows.with_hint(table, "ONLY", "postgresql")
@@ -282,7 +312,7 @@ async def _dump_table(
         progress(info.name, 0, total)
     if keys is None:  # PostgreSQL may write the records itself, the same bytes
         copied = await copy_records(
-            connection, info, writer, order_by, total=total, progress=progress
+            connection, info, writer, order_by, total=total, progress=progress, rows=rows
         )
         if copied is not None:
             if progress is not None:

@@ -28,7 +28,7 @@ from batteries_fixtures._sources import Source, expand_sources, open_source
 from batteries_fixtures._stage import stage
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureError
-from batteries_models import Database, mask_url
+from batteries_models import BatteriesSettings, Database, mask_url
 
 __all__ = ["Mode", "Source", "load"]
 
@@ -42,6 +42,7 @@ async def load(
     ignore_unknown: bool = False,
     models: Models = None,
     schemas: Sequence[str] = (),
+    settings: BatteriesSettings | None = None,
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load fixture files into ``database`` in one transaction.
@@ -62,8 +63,10 @@ async def load(
     past the loaded keys, which a rollback does not undo.
 
     Args:
-        database: A :class:`~batteries_models.Database`, a database URL, or an
-            ``AsyncConnection`` to load on, inside its transaction.
+        database: A :class:`~batteries_models.Database`, a database URL, the name of a
+            database of the settings (``"legacy"``: ``BATTERIES_DATABASES__LEGACY__URL`` or
+            ``[tool.batteries.databases.legacy]``), whose models are then used when ``models``
+            is not given, or an ``AsyncConnection`` to load on, inside its transaction.
         sources: A path, ``"-"`` for stdin, a binary stream, or a list of those. A path ending
             in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is decompressed; a folder stands for
             its ``.json``/``.jsonl`` files, sorted by name.
@@ -75,9 +78,11 @@ async def load(
         dry_run: Do everything, report, then roll back: nothing is written.
         ignore_unknown: Skip tables and fields the schema does not have (and generated
             columns) instead of failing.
-        models: A models module path, a ``MetaData`` or model classes; reflect when ``None``.
+        models: A models module path, a ``MetaData`` or model classes; reflect when ``None``
+            (for a database given by name: its configured models, if any).
         schemas: Schemas to reflect besides those of the search path (their tables are named
             ``schema.table``).
+        settings: The settings a database name is read from (``BatteriesSettings()``).
         progress: Called as rows are written, per table.
 
     Returns:
@@ -107,7 +112,7 @@ async def load(
         schema = await load_schema(database, models, schemas)
         await _run(database, items, schema, report, mode, progress, dry_run, ignore_unknown)
     else:
-        async with open_database(database) as db:
+        async with open_database(database, models, settings) as (db, models):
             async with db.connect() as probe:
                 schema = await load_schema(probe, models, schemas)
             await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)

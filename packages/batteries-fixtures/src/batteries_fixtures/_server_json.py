@@ -63,8 +63,11 @@ async def copy_records(
     *,
     total: int,
     progress: Progress | None,
+    rows: ColumnElement[bool] | None = None,
 ) -> int | None:
     """Write ``info``'s rows through ``writer`` with one ``COPY``; ``None`` if it cannot.
+
+    ``rows``: only the rows of a subset (``--where``), as the Python path reads them.
 
     ``None`` (nothing written) when the connection is not asyncpg's inside a transaction, a
     column has no exact expression, or a stored value would print otherwise.
@@ -82,10 +85,14 @@ async def copy_records(
     line, guards = built
     table = info.table
     query = select(line).select_from(table).order_by(*order_by)
+    if rows is not None:
+        query = query.where(rows)
     if info.only:  # INHERITS children hold rows of their own, dumped as their own table
         query = query.with_hint(table, "ONLY", "postgresql")
     if guards:
         outside = select(literal(1)).select_from(table).where(~and_(*guards)).limit(1)
+        if rows is not None:  # the rows written only
+            outside = outside.where(rows)
         if info.only:
             outside = outside.with_hint(table, "ONLY", "postgresql")
         if (await connection.execute(outside)).first() is not None:

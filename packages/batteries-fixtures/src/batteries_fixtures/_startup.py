@@ -21,5 +21,5 @@ async def seed(registry: DatabaseRegistry, value: Any, /) -> None:
     nothing the second time. The models module of the settings is used when configured.
     """
     files = [os.fspath(path) for path in value]
-    report = await load(registry.get(), files, mode="merge", models=registry.settings.models)
+    report = await load(registry.get(), files, mode="merge", models=registry.settings.models_for())
     logger.info("Seeded at start-up from %s: %s", ", ".join(files), report.summary())

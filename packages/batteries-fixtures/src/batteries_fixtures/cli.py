@@ -52,7 +52,8 @@ ModelsOption = Annotated[
     typer.Option(
         "--models",
         # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
-        help="Models module (default: \\[tool.batteries] models; reflect the database if unset).",
+        help="Models module (default: the database's models, else \\[tool.batteries] models; "
+        "reflect the database if unset).",
     ),
 ]
 SchemaOption = Annotated[
@@ -117,6 +118,23 @@ def dump(
             "dump is loaded).",
         ),
     ] = False,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            "-w",
+            help="TABLE:SQL: dump only the rows of TABLE for which SQL (your own, run as "
+            "written) holds (repeatable).",
+        ),
+    ] = None,
+    with_related: Annotated[
+        bool,
+        typer.Option(
+            "--with-related",
+            help="Also dump every row the dumped rows point at, transitively (not the rows "
+            "pointing at them), so the dump loads into an empty database.",
+        ),
+    ] = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
@@ -126,8 +144,10 @@ def dump(
 ) -> None:
     """Dump tables to a JSON or JSONL fixture (stdout by default)."""
     from batteries_fixtures._dump import dump as dump_api
+    from batteries_fixtures._subset import parse_where
 
     with _errors():
+        conditions = parse_where(where or ())
         target, model_path, _ = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
@@ -144,6 +164,8 @@ def dump(
                 split=split,
                 jobs=jobs,
                 allow_dangling=allow_dangling,
+                where=conditions,
+                with_related=with_related,
                 models=model_path,
                 schemas=schema or (),
                 progress=progress,
@@ -320,7 +342,8 @@ def _target(
     except Exception as exc:
         msg = f"Cannot read the settings: {str(exc).splitlines()[0]}"
         raise ConfigurationError(msg) from exc
-    return database, models if models is not None else settings.models, settings
+    chosen = models if models is not None else settings.models_for(name or "default")
+    return database, chosen, settings
 
 
 def _confirm_truncate(database: Database, files: list[str]) -> None:

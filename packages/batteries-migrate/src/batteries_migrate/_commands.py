@@ -23,7 +23,7 @@ from batteries_migrate import _sqlite_dry_run
 from batteries_migrate._config import build_config
 from batteries_migrate._data_at_risk import rows_text
 from batteries_migrate._diffs import describe
-from batteries_migrate._project import MigrationTarget, migrations_directory, resolve_target
+from batteries_migrate._project import MigrationTarget, resolve_target
 from batteries_migrate._revision import Revision
 from batteries_migrate._runner import (
     multiple_heads,
@@ -77,9 +77,10 @@ T = TypeVar("T")
 def init(*, database: str = DEFAULT_DATABASE, settings: BatteriesSettings | None = None) -> Path:
     """Create the migrations folder of ``database``: ``env.py``, ``script.py.mako``, ``versions/``.
 
-    The folder is ``[tool.batteries] migrations`` (default ``migrations``) for the ``default``
-    database and ``<migrations>/<name>`` for every other one. ``env.py`` holds no URL and no model
-    import: both are read from the settings when a command runs.
+    The folder is the database's own ``databases.<name>.migrations`` when set, else
+    ``[tool.batteries] migrations`` (default ``migrations``) for the ``default`` database and
+    ``<migrations>/<name>`` for every other one. ``env.py`` holds no URL and no model import:
+    both are read from the settings when a command runs.
 
     Args:
         database: The name of the database in the settings.
@@ -96,7 +97,7 @@ def init(*, database: str = DEFAULT_DATABASE, settings: BatteriesSettings | None
     if database != DEFAULT_DATABASE:
         active.database(database)  # a typo in the name fails here, not at the first upgrade
     # No URL needed yet: the folder does not depend on it, and env.py reads it at run time.
-    directory = migrations_directory(database, active)
+    directory = active.migrations_for(database)
     if (directory / "env.py").exists():
         msg = (
             f"{directory} already holds the migrations of database {database!r} (env.py exists): "

@@ -10,7 +10,7 @@ from sqlalchemy.engine import URL
 
 from batteries_models import DEFAULT_DATABASE, BatteriesSettings, normalise_url
 
-__all__ = ["MigrationTarget", "migrations_directory", "resolve_target"]
+__all__ = ["MigrationTarget", "resolve_target"]
 
 VERSION_TABLE = "alembic_version"
 
@@ -22,11 +22,13 @@ class MigrationTarget:
     Attributes:
         database: The name of the database in the settings (``default``...).
         url: Its async URL; never rendered with the password.
-        directory: Its migrations folder: ``<migrations>`` for ``default``,
-            ``<migrations>/<name>`` for every other database.
+        directory: Its migrations folder: its own ``databases.<name>.migrations`` when set,
+            else ``<migrations>`` for ``default`` and ``<migrations>/<name>`` for every other
+            database.
         version_table: The table that records its applied revisions: ``alembic_version`` for
             ``default``, ``alembic_version_<name>`` for every other database.
-        models: The dotted path of the models module, when configured.
+        models: The dotted path of its models module, when configured: its own
+            ``databases.<name>.models``, else the project's ``models``.
     """
 
     database: str
@@ -61,11 +63,7 @@ def resolve_target(
     active = settings if settings is not None else BatteriesSettings()
     url = normalise_url(active.database(database).url)
     version_table = VERSION_TABLE if database == DEFAULT_DATABASE else f"{VERSION_TABLE}_{database}"
-    directory = migrations_directory(database, active)
-    return MigrationTarget(database, url, directory, version_table, models or active.models)
-
-
-def migrations_directory(database: str, settings: BatteriesSettings) -> Path:
-    """The migrations folder of ``database``: ``<migrations>`` or ``<migrations>/<name>``."""
-    root = Path(settings.migrations)
-    return root if database == DEFAULT_DATABASE else root / database
+    directory = active.migrations_for(database)
+    return MigrationTarget(
+        database, url, directory, version_table, models or active.models_for(database)
+    )

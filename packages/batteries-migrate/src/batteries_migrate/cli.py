@@ -51,7 +51,10 @@ DatabaseUrl = Annotated[
 Models = Annotated[
     str | None,
     # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
-    typer.Option("--models", help="Models module (default: \\[tool.batteries] models)."),
+    typer.Option(
+        "--models",
+        help="Models module (default: the database's models, else \\[tool.batteries] models).",
+    ),
 ]
 """``--models``, as every command that talks to a database takes it."""
 Sql = Annotated[bool, typer.Option("--sql", help="Dry run: print the SQL, change nothing.")]

@@ -165,9 +165,16 @@ def load_metadata(target: MigrationTarget) -> MetaData | list[MetaData]:
         ModelDiscoveryError: The module cannot be imported.
     """
     if not target.models:
+        own = ""
+        if target.database != DEFAULT_DATABASE:
+            name = target.database
+            own = (
+                f" (or, for this database only, models under [tool.batteries.databases.{name}]"
+                f" or BATTERIES_DATABASES__{name.upper()}__MODELS)"
+            )
         msg = (
             f"No models module is configured for database {target.database!r}: set models = "
-            '"app.models" under [tool.batteries] in pyproject.toml, or BATTERIES_MODELS'
+            f'"app.models" under [tool.batteries] in pyproject.toml, or BATTERIES_MODELS{own}'
         )
         raise NoModelsError(msg, database=target.database, models=None)
     found = discover_models(target.models)

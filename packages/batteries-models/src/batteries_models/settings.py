@@ -81,6 +81,14 @@ class DatabaseSettings(PydanticModel):
     pool_pre_ping: bool = Field(default=False, description="Test connections before use.")
     sqlite_busy_timeout: float = Field(default=5.0, ge=0, description=_BUSY)
     sqlite_transaction_mode: SQLiteTransactionMode = Field(default="immediate", description=_MODE)
+    models: str | None = Field(
+        default=None,
+        description="Dotted path of this database's models module (default: the project's).",
+    )
+    migrations: str | None = Field(
+        default=None,
+        description="Folder of this database's migrations (default: <migrations>/<name>).",
+    )
 
     def __repr_args__(self) -> Any:
         return _masked(super().__repr_args__())
@@ -95,6 +103,11 @@ class BatteriesSettings(BaseSettings):
         models = "app.models"
         app = "app.main:app"
         migrations = "migrations"
+
+        [tool.batteries.databases.legacy]  # or BATTERIES_DATABASES__LEGACY__URL=...
+        url = "postgresql://app@old-host/shop"
+        models = "legacy.models"  # its own tables (default: the project's models)
+        migrations = "legacy/migrations"  # its own folder (default: migrations/legacy)
     """
 
     model_config = SettingsConfigDict(
@@ -201,17 +214,24 @@ class BatteriesSettings(BaseSettings):
         """Return a copy with the default database at ``database_url`` and ``models`` as models.
 
         What ``--database-url`` and ``--models`` of a command mean. ``None`` keeps the setting;
-        the default database keeps its engine options (those of ``databases.default`` when it
-        is configured there), only its URL changes.
+        ``models`` is every database's, named ones with models of their own included; the
+        default database keeps its engine options (those of ``databases.default`` when it is
+        configured there), only its URL changes.
         """
         update: dict[str, Any] = {}
+        databases = dict(self.databases)
         if models is not None:
             update["models"] = models
+            for name, named in databases.items():
+                if named.models is not None:  # models_for() then falls back to ``models``
+                    databases[name] = named.model_copy(update={"models": None})
         if database_url is not None:
             update["database_url"] = database_url
-            if DEFAULT_DATABASE in self.databases:
-                named = self.databases[DEFAULT_DATABASE].model_copy(update={"url": database_url})
-                update["databases"] = {**self.databases, DEFAULT_DATABASE: named}
+            if DEFAULT_DATABASE in databases:
+                named = databases[DEFAULT_DATABASE].model_copy(update={"url": database_url})
+                databases[DEFAULT_DATABASE] = named
+        if databases != self.databases:
+            update["databases"] = databases
         return self.model_copy(update=update)
 
     def database_names(self) -> list[str]:
@@ -223,6 +243,29 @@ class BatteriesSettings(BaseSettings):
             names.remove(DEFAULT_DATABASE)
             names.insert(0, DEFAULT_DATABASE)
         return names
+
+    def models_for(self, name: str = DEFAULT_DATABASE) -> str | None:
+        """The models module of the database called ``name``.
+
+        Its own ``databases.<name>.models`` when set, else the project's ``models``. Needs no
+        URL: a database's models are known before it is reachable.
+        """
+        named = self.databases.get(name)
+        if named is not None and named.models is not None:
+            return named.models
+        return self.models
+
+    def migrations_for(self, name: str = DEFAULT_DATABASE) -> Path:
+        """The migrations folder of the database called ``name``.
+
+        Its own ``databases.<name>.migrations`` when set, else ``<migrations>`` for
+        ``default`` and ``<migrations>/<name>`` for every other database.
+        """
+        named = self.databases.get(name)
+        if named is not None and named.migrations is not None:
+            return Path(named.migrations)
+        root = Path(self.migrations)
+        return root if name == DEFAULT_DATABASE else root / name
 
     def database(self, name: str = DEFAULT_DATABASE) -> DatabaseSettings:
         """Return the settings of the database called ``name``.
