@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batteries_fixtures import FixtureFileError, FixtureFormatError
-from batteries_fixtures._formats import RecordWriter, format_from_name, read_records
+from batteries_fixtures._formats import RecordWriter, format_for_file, read_records
 
 RECORDS = [{"table": "t", "pk": i, "fields": {"name": f"n{i}", "s": "é\n"}} for i in range(5)]
 
@@ -67,11 +67,11 @@ def test_positions_are_exact_after_the_buffer_is_trimmed(monkeypatch: pytest.Mon
     assert "line 5 column" in str(info.value)
 
 
-def test_format_from_name() -> None:
-    assert format_from_name("a.jsonl") == "jsonl"
-    assert format_from_name("a.NDJSON") == "jsonl"
-    assert format_from_name("a.json") == "json"
-    assert format_from_name(None) == "json"
+def test_format_for_file() -> None:
+    assert type(format_for_file("a.jsonl")).name == "jsonl"
+    assert type(format_for_file("a.NDJSON")).name == "jsonl"
+    assert type(format_for_file("a.json")).name == "json"
+    assert format_for_file("a") is None
 
 
 @pytest.mark.parametrize(
