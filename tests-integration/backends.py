@@ -93,3 +93,14 @@ class Backend:
     def has_virtual_generated_columns(self) -> bool:
         """Generated columns computed on read (SQLite); PostgreSQL 15 stores them only."""
         return self.name == "sqlite"
+
+    @property
+    def django_sqlmigrate(self) -> str:
+        """The DDL Django's ``sqlmigrate`` printed for this database, in django_golden/."""
+        return f"sqlmigrate_{self.name}.sql"
+
+    @property
+    def reflects_django_types(self) -> bool:
+        """Reflection sees what Django's fields store: uuid, jsonb, numeric(8, 2) (SQLite's
+        tables say char(32), text and decimal)."""
+        return self.name == "postgresql"
