@@ -4,6 +4,7 @@
     uv run --group bench python bench/bench_fixtures_scale.py --quick   # 2k books, once (smoke)
     uv run --group bench python bench/bench_fixtures_scale.py --books 10000   # one size
     uv run --group bench python bench/bench_fixtures_scale.py --huge    # adds 1M books
+    uv run --group bench python bench/bench_fixtures_scale.py --books 1000000 --no-warm-up  # 1M
     uv run --group bench python bench/bench_fixtures_scale.py --only dump
 
 Data: ``scale_models`` (five tables made by SQLAlchemy's ``create_all``, plain foreign keys),
@@ -410,9 +411,14 @@ def operations(backend: Backend, books: int, only: str) -> list[Operation]:
 
 
 async def measure(
-    backend: Backend, ops: list[Operation], repeats: int, expected: dict[str, int]
+    backend: Backend,
+    ops: list[Operation],
+    repeats: int,
+    expected: dict[str, int],
+    *,
+    warm_up: bool = True,
 ) -> None:
-    warmed: set[str] = set()
+    warmed: set[str] = set() if warm_up else {op.kind for op in ops}
     for op in ops:  # untimed, once per kind: fills the bytecode cache, checks the commands work
         if op.kind not in warmed:
             warmed.add(op.kind)
@@ -471,6 +477,7 @@ class Args:
     sizes: list[int]
     repeats: int
     only: str
+    warm_up: bool = True
 
 
 async def bench_size(books: int, args: Args, folder: Path, env: dict[str, str]) -> list[list[str]]:
@@ -502,7 +509,7 @@ async def _run_backend(
     await db.create_all(scale_models.Base.metadata)
     await db.dispose()
     ops = operations(backend, books, args.only)
-    await measure(backend, ops, args.repeats, expected)
+    await measure(backend, ops, args.repeats, expected, warm_up=args.warm_up)
     results.extend(report_rows(backend, books, total, ops))
 
 
@@ -550,9 +557,14 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per operation (>= 3)")
     parser.add_argument("--only", default="", help="only our/Django operations containing this")
     parser.add_argument("--books", type=int, action="append", help="only this size (repeatable)")
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip the untimed first run of each kind (for 1M books, where it costs minutes)",
+    )
     arguments = parser.parse_args()
     if shutil.which("psql") is None:
         print("psql not found: the PostgreSQL raw limits need it", file=sys.stderr)
     sizes = arguments.books or sizes_for(arguments.quick, arguments.huge)
     repeats = 1 if arguments.quick else max(arguments.repeats, 1)
-    asyncio.run(main(Args(sizes, repeats, arguments.only)))
+    asyncio.run(main(Args(sizes, repeats, arguments.only, warm_up=not arguments.no_warm_up)))

@@ -95,6 +95,11 @@ class Backend:
         return self.name == "sqlite"
 
     @property
+    def writes_dump_records_itself(self) -> bool:
+        """PostgreSQL's COPY writes dump records as one text expression per row."""
+        return self.name == "postgresql"
+
+    @property
     def django_sqlmigrate(self) -> str:
         """The DDL Django's ``sqlmigrate`` printed for this database, in django_golden/."""
         return f"sqlmigrate_{self.name}.sql"

@@ -358,3 +358,18 @@ async def test_generated_columns_and_tables_without_a_key_round_trip(
     events_only.write_text(json.dumps([r for r in records if r["table"] == "event"]))
     await load(database, events_only, mode="append")
     assert await _rows(database, "event") == sorted(before["event"] * 2, key=repr)
+
+
+async def test_a_postgresql_older_than_12_is_refused_in_one_line(
+    database: Database, backend: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not backend.has_partitioned_tables:
+        pytest.skip("the catalog queries that need PostgreSQL 12 are PostgreSQL's")
+    async with database.connect() as connection:
+        dialect = connection.dialect
+    # No PostgreSQL 11 runs here: the dialect says so, as it would after connecting to one.
+    monkeypatch.setattr(dialect, "server_version_info", (11, 22))
+    with pytest.raises(
+        FixtureSchemaError, match=r"PostgreSQL 12 or later, and this server is 11\.22"
+    ):
+        await dump(database, tmp_path / "old.json")

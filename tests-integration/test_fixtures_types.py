@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import JSON, Column, Date, DateTime, Integer, MetaData, Table, Time
+from sqlalchemy.dialects import sqlite
 from typer.testing import CliRunner
 
 from backends import Backend
@@ -440,3 +441,48 @@ async def test_sqlite_gives_back_the_stored_text_and_storage_class(
         await connection.exec_driver_sql("DELETE FROM stored")
     await load(database, path, models=LITE)
     assert await _stored(database) == before
+
+
+SLASHED = MetaData()
+Table(
+    "slashed",
+    SLASHED,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "at",
+        sqlite.DATETIME(
+            storage_format="%(year)04d/%(month)02d/%(day)02d %(hour)02d:%(minute)02d:%(second)02d",
+            regexp=r"(\d+)/(\d+)/(\d+) (\d+):(\d+):(\d+)",
+        ),
+    ),
+)
+
+
+async def test_sqlite_datetimes_in_a_storage_format_of_the_users_own(
+    database: Database, backend: Backend, tmp_path: Path
+) -> None:
+    if not backend.keeps_any_stored_text:
+        pytest.skip("a SQLite storage_format; PostgreSQL stores timestamps in binary")
+    await database.create_all(SLASHED)
+    async with database.connect() as connection:
+        await connection.exec_driver_sql(
+            "INSERT INTO slashed VALUES (?, ?)",
+            [(1, "2021/01/02 03:04:05"), (2, "2021-01-02 03:04:05"), (3, "yesterday")],
+        )
+    path = tmp_path / "slashed.json"
+    await dump(database, path, models=SLASHED)
+    fields = {r["pk"]: r["fields"] for r in json.loads(path.read_text(encoding="utf-8"))}
+    # The format's own text is read with its regexp; any other text is kept as stored.
+    assert fields[1]["at"] == "2021-01-02T03:04:05.000000"
+    assert fields[2]["at"] == {"$raw": "2021-01-02 03:04:05"}
+    assert fields[3]["at"] == {"$raw": "yesterday"}
+    async with database.connect() as connection:
+        await connection.exec_driver_sql("DELETE FROM slashed")
+    await load(database, path, models=SLASHED)
+    async with database.connect() as connection:
+        stored = await connection.exec_driver_sql("SELECT at FROM slashed ORDER BY id")
+        assert [row[0] for row in stored] == [
+            "2021/01/02 03:04:05",
+            "2021-01-02 03:04:05",
+            "yesterday",
+        ]

@@ -231,18 +231,7 @@ class Applier:
             )
         pk_keys = converter.pk_keys
         generated = s.c[pk_keys[0]].is_(None) if len(pk_keys) == 1 else literal(False)
-        is_generated = case((generated, 1), else_=0)
-        groups = (
-            await connection.execute(
-                select(
-                    s.c[SHAPE],
-                    is_generated,
-                    func.count(),
-                    func.coalesce(func.sum(s.c[EXISTS]), 0),
-                    func.coalesce(func.sum(s.c[SAME]), 0),
-                ).group_by(s.c[SHAPE], is_generated)
-            )
-        ).all()
+        groups = await _groups(connection, s, case((generated, 1), else_=0))
         total = sum(int(g[2]) for g in groups)
         counts = self.report.tables[info.name]
         if self.progress is not None:
@@ -412,3 +401,35 @@ def _in_cycle(edge: Edge, plan: LoadPlan, schema: Schema, names: list[str]) -> b
         if edge.child in component and edge.parent in component:
             return len(component) > 1 or edge.child == edge.parent
     return False
+
+
+async def _groups(connection: AsyncConnection, s: Any, is_generated: Any) -> list[Any]:
+    """The staged rows by shape and by key made or given: (shape, made, rows, exist, same).
+
+    Most fixtures have one shape and give every key: one pass without a sort tells, and the
+    ``GROUP BY`` (a sort of the staging table) runs only when there are several groups.
+    """
+    counts = (
+        func.count(),
+        func.coalesce(func.sum(s.c[EXISTS]), 0),
+        func.coalesce(func.sum(s.c[SAME]), 0),
+    )
+    summary: Any = (
+        await connection.execute(
+            select(
+                func.min(s.c[SHAPE]),
+                func.max(s.c[SHAPE]),
+                func.coalesce(func.sum(is_generated), 0),
+                *counts,
+            )
+        )
+    ).one()
+    low, high, made, rows = summary[0], summary[1], int(summary[2]), int(summary[3])
+    if rows == 0:
+        return []
+    if low == high and made in (0, rows):
+        return [(low, 1 if made else 0, rows, summary[4], summary[5])]
+    found = await connection.execute(
+        select(s.c[SHAPE], is_generated, *counts).group_by(s.c[SHAPE], is_generated)
+    )
+    return list(found.all())

@@ -169,7 +169,9 @@ async def refuse_raw_references(
     targets: dict[str, Converter] = {}
     for name, converter in converters.items():
         s = converter.staging
-        if len(converter.pk_keys) == 1 and await _any(connection, s, s.c[NATURAL] == 1):
+        if converter.info.natural_key is None or len(converter.pk_keys) != 1:
+            continue  # every row has its pk: records without one were refused when read
+        if await _any(connection, s, s.c[NATURAL] == 1):
             targets[name] = converter
     if not targets:
         return

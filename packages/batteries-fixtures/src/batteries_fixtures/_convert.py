@@ -9,15 +9,28 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, SmallInteger, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from batteries_fixtures._codecs import resolve_type
+from batteries_fixtures._codecs import fast_decoder, resolve_type
 from batteries_fixtures._formats import MISSING, RawRecord
 from batteries_fixtures._raw import RAW_TYPES, raw_positions
 from batteries_fixtures._schema import Schema, TableInfo
@@ -155,10 +168,10 @@ class Converter:
             Column(FILE, Integer),
             Column(RECORD, BigInteger),
             Column(SHAPE, Text),
-            Column(NATURAL, SmallInteger),
+            Column(NATURAL, SmallInteger, server_default=text("0")),
             Column(NATURAL_TEXT, Text),
-            Column(EXISTS, SmallInteger),
-            Column(SAME, SmallInteger),
+            Column(EXISTS, SmallInteger, server_default=text("0")),
+            Column(SAME, SmallInteger, server_default=text("0")),
         ]
         if new_key is not None:
             columns.append(Column(NEW_KEY, _stage_type(info.pk[0].type, dialect)))
@@ -167,10 +180,16 @@ class Converter:
         self.blank[EXISTS] = 0
         self.blank[SAME] = 0
         self.blank[NATURAL] = 0
+        # Staged rows leave out what is the same for every row (the defaults give it): the
+        # checks set EXISTS and SAME, and only tables with a natural key have rows without pk.
+        unwritten = {EXISTS, SAME}
+        if info.natural_key is None:
+            unwritten |= {NATURAL, NATURAL_TEXT}
+        columns = [c for c in columns if c.key not in unwritten]
         # Driver values: each staging column's bind processor, applied in the reader's thread
         # so rows can go to the driver as they are (COPY, executemany) without SQLAlchemy.
-        self.keys = [c.key for c in self.staging.columns]
-        self.names = [c.name for c in self.staging.columns]
+        self.keys = [c.key for c in columns]
+        self.names = [c.name for c in columns]
         processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         self._processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         # Staging columns that may receive the database's own text (see _raw).
@@ -181,6 +200,7 @@ class Converter:
         self._codecs = {key: codec.decode for key, codec in info.codecs.items()}
         self._required = info.required
         self._generated = info.generated_key
+        self._fast_plan(columns, processors)
 
     def _spec(
         self,
@@ -209,6 +229,69 @@ class Converter:
                 )
             parts.append(_Part(leaf, target.codecs[key].decode, nested, flag))
         return _Spec(tuple(parts))
+
+    def _fast_plan(self, columns: list[Column[Any]], processors: Sequence[Any]) -> None:
+        """Lay out :meth:`row`'s fast path: one fused decode-and-bind function per column.
+
+        It takes records whose ``pk`` is one plain value and whose fields are exactly the
+        table's other columns (what dumps write); everything after the table's columns is
+        then the same for every such record, bar the file and record numbers.
+        """
+        self._fast: list[tuple[str | None, Callable[[Any], Any], bool]] | None = None
+        if len(self.pk_keys) != 1:
+            return
+        dialect = self.schema.dialect
+        plan: list[tuple[str | None, Callable[[Any], Any], bool]] = []
+        for position, column in enumerate(self.info.columns):
+            codec = self.info.codecs[column.key]
+            decode = fast_decoder(codec, column, dialect)
+            process = _fast_bind(columns[position].type, dialect, processors[position])
+            if process is not None:
+                decode = _then_raw(decode, process) if codec.raw else _then(decode, process)
+            if column.key in self.refs:
+                decode = _not_a_list(decode)  # a natural key: the full path resolves it
+            key = None if column.key == self.pk_keys[0] else column.key
+            plan.append((key, decode, bool(column.nullable) and key is not None))
+        sample = dict(self.blank)
+        sample[SHAPE] = "1" * len(self.data_keys)
+        prototype = self.driver_row(sample)
+        at = self.keys.index(FILE)
+        assert self.keys[at + 1] == RECORD
+        self._fast_middle = prototype[len(plan) : at]
+        self._fast_after = prototype[at + 2 :]
+        self._fast_fields = frozenset(self.data_keys)
+        self._fast = plan
+
+    def row(self, record: RawRecord, file_index: int) -> tuple[Any, ...]:
+        """The staged row of ``record`` as the driver takes it, made directly when it is plain.
+
+        The same row as :meth:`convert` then :meth:`driver_row`, or the same error.
+
+        Raises:
+            FixtureSchemaError: See :meth:`convert`.
+            FixtureFormatError: See :meth:`convert`.
+            FixtureValueError: See :meth:`convert`.
+        """
+        plan = self._fast
+        pk = record.pk
+        fields = record.fields
+        if plan is None or pk is None or pk is MISSING or fields.keys() != self._fast_fields:
+            return self.driver_row(self.convert(record, file_index))
+        values: list[Any] = []
+        append = values.append
+        try:
+            for key, decode, nullable in plan:
+                value = pk if key is None else fields[key]
+                if value is not None:
+                    append(decode(value))
+                elif nullable:
+                    append(None)
+                else:
+                    return self.driver_row(self.convert(record, file_index))
+        except (TypeError, ValueError, ArithmeticError):
+            # The full path names the record and field, or finds the value fine after all.
+            return self.driver_row(self.convert(record, file_index))
+        return (*values, *self._fast_middle, file_index, record.index, *self._fast_after)
 
     def convert(self, record: RawRecord, file_index: int) -> dict[str, Any]:
         """The staged row of ``record``.
@@ -400,6 +483,81 @@ def _fill(spec: _Spec, raw: Any, row: dict[str, Any]) -> None:
             row[part.key] = part.decode(item)
         except (TypeError, ValueError):
             continue
+
+
+def _then(decode: Callable[[Any], Any], process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode_and_bind(value: Any) -> Any:
+        return process(decode(value))
+
+    return decode_and_bind
+
+
+def _then_raw(decode: Callable[[Any], Any], process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode_and_bind(value: Any) -> Any:
+        decoded = decode(value)
+        # A raw value is the database's own text: no bind step (as in driver_row).
+        return decoded if type(decoded) in RAW_TYPES else process(decoded)
+
+    return decode_and_bind
+
+
+def _not_a_list(decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def decode_scalar(value: Any) -> Any:
+        if type(value) is list:
+            msg = "a natural key"
+            raise TypeError(msg)
+        return decode(value)
+
+    return decode_scalar
+
+
+# Probes for _fast_bind: a replacement must give what the processor gives on each of them.
+_DATETIME_PROBES = (
+    datetime(2024, 2, 29, 23, 59, 58, 123456),
+    datetime(2024, 2, 29, 23, 59, 58),
+    datetime(5, 1, 2, 3, 4, 5, 6),
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+    datetime(2020, 6, 1, 12, 0, 0, 1, tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=UTC),
+)
+
+
+def _fast_bind(
+    type_: TypeEngine[Any], dialect: Dialect, process: Callable[[Any], Any] | None
+) -> Callable[[Any], Any] | None:
+    """``process`` (a staging column's bind processor), or a quicker equivalent.
+
+    The same values for everything the column's codec returns: a replacement is tried on
+    probes first, so a type configured otherwise (a custom storage format, say) keeps its own
+    processor.
+    """
+    if process is None:
+        return None
+    resolved = resolve_type(type_, dialect)
+    if type_ is not resolved and isinstance(type_, TypeDecorator):
+        return process  # the decorator's own bind step comes first
+    quick: Callable[[Any], Any] | None = None
+    probes: tuple[Any, ...] = ()
+    if isinstance(resolved, Boolean):
+        quick, probes = (_identity if dialect.supports_native_boolean else int), (True, False)
+    elif isinstance(resolved, DateTime) and dialect.name == "sqlite":
+        quick, probes = _sqlite_datetime, _DATETIME_PROBES
+    if quick is None:
+        return process
+    for probe in probes:
+        expected, got = process(probe), quick(probe)
+        if type(expected) is not type(got) or expected != got:
+            return process
+    return quick
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    # SQLAlchemy's default SQLite storage format: the wall time, microseconds always written.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _pk_text(record: RawRecord) -> str:

@@ -24,6 +24,7 @@ from batteries_fixtures._formats import (
     format_for_file,
     resolve_format,
 )
+from batteries_fixtures._formats.json import RecordWriter as JsonRecordWriter
 from batteries_fixtures._graph import sort_tables
 from batteries_fixtures._keyless import order_by as keyless_order_by
 from batteries_fixtures._natural_keys import NaturalKeys
@@ -31,6 +32,7 @@ from batteries_fixtures._outputs import Output, Parts, SplitOutput, open_output,
 from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import DumpReport
 from batteries_fixtures._schema import Models, Schema, TableInfo, load_schema
+from batteries_fixtures._server_json import copy_records
 from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
@@ -302,7 +304,8 @@ async def _dump_table(
         info.codecs[c.key].special(c).label(f"_special_{i}")  # type: ignore[misc]
         for i, c in enumerate(special_columns)
     ]
-    stmt = select(*read, *flags, *specials).order_by(*_order_by(info, schema.dialect))
+    order_by = _order_by(info, schema.dialect)
+    stmt = select(*read, *flags, *specials).order_by(*order_by)
     count_rows = select(func.count()).select_from(table)
     if info.only:  # INHERITS children hold rows of their own, dumped as their own table
         stmt = stmt.with_hint(table, "ONLY", "postgresql")
@@ -311,6 +314,16 @@ async def _dump_table(
     if progress is not None:
         total = int((await connection.execute(count_rows)).scalar_one())
         progress(info.name, 0, total)
+    # PostgreSQL may write JSON and JSONL records itself, the same bytes; other formats'
+    # writers take the records as Python values.
+    if keys is None and isinstance(writer, JsonRecordWriter):
+        copied = await copy_records(
+            connection, info, writer, order_by, total=total, progress=progress
+        )
+        if copied is not None:
+            if progress is not None:
+                progress(info.name, copied, max(total, copied))
+            return copied
     positions = {c.key: i for i, c in enumerate(columns)}
     null_flags = {c.key: len(columns) + i for i, c in enumerate(json_columns)}
     special_at = {

@@ -110,11 +110,23 @@ WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
 """
 
 
+_OLDEST_POSTGRESQL = (12,)
+"""``pg_partition_root`` came with PostgreSQL 12."""
+
+
 def read_catalog(sync: Connection) -> Catalog:
     """Partitions, inheritance parents and visible tables of a PostgreSQL database."""
     catalog = Catalog()
     if sync.dialect.name != "postgresql":
         return catalog
+    version = sync.dialect.server_version_info or ()
+    if version < _OLDEST_POSTGRESQL:
+        shown = ".".join(str(part) for part in version)
+        msg = (
+            f"Fixtures need PostgreSQL 12 or later, and this server is {shown}: "
+            "upgrade the server, or dump it with pg_dump"
+        )
+        raise FixtureSchemaError(msg)
     rows = sync.execute(text(_TABLES)).all()
     for oid, schema, table, visible, _root, _inherited in rows:
         catalog.names[int(oid)] = table if visible else f"{schema}.{table}"

@@ -296,7 +296,7 @@ def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect
     for column in table.columns:
         try:
             codecs[column.key] = codec_for(column, dialect)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             # Only a problem if this table is dumped or loaded: other tables must still work.
             unsupported[column.key] = str(exc)
     references: dict[str, str] = {}

@@ -107,7 +107,11 @@ def _stored_codec(
     assert bind is not None
     form = bind(sample)
     # SQLAlchemy's default forms are ISO 8601 with a space and microseconds: one parse tells.
-    default = parse(form) == sample and len(form) in (10, 15, 26)
+    try:
+        default = parse(form) == sample and len(form) in (10, 15, 26)
+    except ValueError:  # a storage_format of the user's own: read it with the type's regexp
+        default = False
+        parse = _reader_of(type_, dialect)
     length = len(form)
     # A datetime parses with a "T" as well as with SQLAlchemy's space: only the space is its.
     separator = form[10] if length == len("2000-01-02 03:04:05.000006") else None
@@ -125,13 +129,20 @@ def _stored_codec(
                 return wrap_raw(stored)
             try:
                 value = parse(stored)
-            except ValueError:
+            except (ValueError, TypeError, AttributeError):  # a regexp that did not match
                 return wrap_raw(stored)
             if bind(value) == stored:
                 return to_json(value)
         return wrap_raw(stored)
 
     return Codec(kind, encode, decode, read=_stored, raw=True)
+
+
+def _reader_of(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Callable[[str], Any]:
+    """The type's own reading of its stored text (SQLAlchemy's ``regexp`` for the format)."""
+    process = type_.result_processor(dialect, None)
+    assert process is not None
+    return process
 
 
 def _raw_or(value: Any, decode: Callable[[Any], Any]) -> Any:

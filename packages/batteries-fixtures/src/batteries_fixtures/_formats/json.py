@@ -82,6 +82,25 @@ class RecordWriter:
             self._stream.write(("[\n" if self._count == 0 else ",\n") + text)
         self._count += 1
 
+    @property
+    def flat(self) -> bool:
+        """Whether each record is written on one line (so :meth:`write_lines` can be used)."""
+        return self._format == "jsonl" or self._indent is None
+
+    def write_lines(self, text: str, count: int) -> None:
+        """Write ``count`` records already encoded, one per line, each ending with a newline.
+
+        The output is the same as :meth:`write` of each record (for a :attr:`flat` writer).
+        """
+        if count == 0:
+            return
+        if self._format == "jsonl":
+            self._stream.write(text)
+        else:
+            self._stream.write("[\n" if self._count == 0 else ",\n")
+            self._stream.write(text[:-1].replace("\n", ",\n"))
+        self._count += count
+
     def append(self, copy: Callable[[IO[str], int], None], count: int) -> None:
         """Append ``count`` records a fragment writer wrote; ``copy(stream, skip)`` copies them.
 
