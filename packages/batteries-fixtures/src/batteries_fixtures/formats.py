@@ -168,7 +168,8 @@ class FixtureFormat(ABC):
         """The records of one file, read as they are needed (a generator, typically).
 
         Args:
-            stream: The file's bytes, already decompressed.
+            stream: The file's bytes, already decompressed. The caller closes it: a text
+                wrapper around it (``io.TextIOWrapper``) must be ``detach()``-ed, not closed.
             path: Its name for messages (``"-"`` for stdin).
             context: The tables being loaded into.
         """

@@ -13,7 +13,8 @@ the value the column's codec gives a JSON fixture, as text:
 - numbers and booleans as JSON writes them (``12``, ``1.5``, ``true``); a cell of such a
   column that is not a JSON number or boolean is text (``NaN`` in a float column, or what
   SQLite stored against the column's type);
-- JSON documents, arrays and hstore values as their JSON text (``"{""a"": 1}"``).
+- JSON documents, arrays and hstore values as their JSON text (``"{""a"": 1}"``), and so is
+  a foreign key written as a natural key (``"[""ann""]"``).
 
 The parser is strict RFC 4180 (a quote inside an unquoted value is an error naming the line and
 column) and streams: it holds one row and the chunk being read. Python's ``csv`` module cannot
@@ -66,6 +67,7 @@ class CsvFormat(FixtureFormat):
         table_obj = context.tables.get(table)
         pk_keys = [c.key for c in table_obj.primary_key.columns] if table_obj is not None else []
         types = context.value_types.get(table, {})
+        refs = _natural_references(context, table)
         reader = _TextReader(stream, path)
         rows = _rows(reader, path)
         header_row = next(rows, None)
@@ -73,7 +75,7 @@ class CsvFormat(FixtureFormat):
             msg = f"{path}: the file is empty; a CSV fixture starts with a header row of columns"
             raise FixtureFormatError(msg, path=path, table=table)
         header = _header(header_row, path, table)
-        decoders = [_decoder(types.get(key, "string")) for key in header]
+        decoders = [_decoder(types.get(key, "string"), key in refs) for key in header]
         pk_given = bool(pk_keys) and set(pk_keys) <= set(header)
         single = pk_keys[0] if pk_given and len(pk_keys) == 1 else None
         for index, (line, cells) in enumerate(rows):
@@ -125,6 +127,18 @@ def table_of_file(path: str) -> str:
     return unquote(name)
 
 
+def _natural_references(context: FormatContext, table: str) -> frozenset[str]:
+    """Columns of ``table`` that may hold a natural key: foreign keys to natural-key tables."""
+    found = context.tables.get(table)
+    if found is None:
+        return frozenset()
+    return frozenset(
+        next(iter(fk.columns)).key
+        for fk in found.foreign_key_constraints
+        if len(fk.columns) == 1 and fk.referred_table.fullname in context.natural_keys
+    )
+
+
 def _header(cells: tuple[int, list[str | None]], path: str, table: str) -> list[str]:
     line, names = cells
     seen: set[str] = set()
@@ -144,14 +158,20 @@ def _header(cells: tuple[int, list[str | None]], path: str, table: str) -> list[
 # ---------------------------------------------------------------- cells
 
 
-def _decoder(kind: ValueType) -> Any:
+def _decoder(kind: ValueType, reference: bool = False) -> Any:
+    """The cell reader of a column; a ``reference`` may hold a natural key's JSON list."""
     if kind == "document":
         return _document
-    if kind in _SCALAR_TYPES:
-        return _scalar
-    if kind == "text":
-        return _text
-    return _string
+    plain = _scalar if kind in _SCALAR_TYPES else _text if kind == "text" else _string
+    if not reference:
+        return plain
+
+    def natural_or_plain(cell: str | None) -> Any:
+        if cell is not None and cell.startswith("["):
+            return _document(cell)
+        return plain(cell)
+
+    return natural_or_plain
 
 
 def _string(cell: str | None) -> str | None:
@@ -190,13 +210,19 @@ def _document(cell: str | None) -> Any:
         raise ValueError(msg) from None
 
 
-def _encode(value: Any, kind: ValueType) -> str | None:
-    """The cell of ``value`` in a column of ``kind`` (``None``: NULL); ``ValueError`` if none."""
+def _encode(value: Any, kind: ValueType, reference: bool = False) -> str | None:
+    """The cell of ``value`` in a column of ``kind`` (``None``: NULL); ``ValueError`` if none.
+
+    A ``reference`` (a foreign key to a natural-key table) may hold a natural key: a list.
+    """
     if value is None:
         return None
-    if kind == "document":
+    if kind == "document" or (reference and type(value) is list):
         return json.dumps(value, ensure_ascii=False)
     if type(value) is str:
+        if reference and value.startswith("["):
+            msg = f"the key {value!r} would read back as a natural key"
+            raise ValueError(msg)
         if kind in _SCALAR_TYPES and _scalar(value) is not value:
             msg = f"the text {value!r} would read back as a {kind}"
             raise ValueError(msg)
@@ -230,6 +256,7 @@ class CsvWriter:
         self._columns = context.columns(context.table)
         table = context.tables[context.table]
         self._pk_keys = [c.key for c in table.primary_key.columns]
+        self._refs = _natural_references(context, context.table)
         self._header: list[str] | None = None
 
     def write(self, record: dict[str, Any]) -> None:
@@ -251,7 +278,8 @@ class CsvWriter:
         cells: list[str] = []
         for key, value in values.items():
             try:
-                cells.append(_quote(_encode(value, self._types.get(key, "string"))))
+                kind = self._types.get(key, "string")
+                cells.append(_quote(_encode(value, kind, key in self._refs)))
             except ValueError as exc:
                 msg = f"table {self._table!r} column {key!r}: {exc}"
                 raise FixtureFormatError(msg, table=self._table, field=key) from exc

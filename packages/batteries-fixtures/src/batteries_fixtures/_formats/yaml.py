@@ -320,10 +320,10 @@ def _loader_class() -> type[Any]:
                     raise ConstructorError(None, None, msg, key_node.start_mark)
             return mapping
 
-    for tag in ("int", "float"):
-        JsonConstructor.yaml_constructors[_TAG + tag] = getattr(
-            JsonConstructor, f"construct_yaml_{tag}"
-        )
+    JsonConstructor.yaml_constructors[_TAG + "int"] = JsonConstructor.construct_yaml_int
+    JsonConstructor.yaml_constructors[_TAG + "float"] = JsonConstructor.construct_yaml_float
+    # Every other tag: refused. Without this entry PyYAML would build a plain value.
+    JsonConstructor.yaml_constructors[None] = JsonConstructor.construct_undefined
     c_parser = getattr(yaml, "CParser", None)  # None: PyYAML built without libyaml
     if c_parser is not None:
         parser: tuple[type[Any], ...] = (c_parser,)

@@ -7,7 +7,6 @@ The package registers it under the ``batteries_fixtures.formats`` entry point ``
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -30,7 +29,8 @@ class JsonSeqFormat(FixtureFormat):
     def read(self, stream: IO[bytes], path: str, context: FormatContext) -> Iterator[Record]:
         """One record per line, as the writer writes them, streamed."""
         index = 0
-        for line, text in enumerate(io.TextIOWrapper(stream, encoding="utf-8"), start=1):
+        for line, raw in enumerate(stream, start=1):
+            text = raw.decode("utf-8")
             if not text.strip():
                 continue
             try:
