@@ -154,10 +154,10 @@ class Utf8Chunks:
     are :class:`FixtureFileError`\ s naming the file (and the byte offset).
     """
 
-    def __init__(self, stream: IO[bytes], path: str, size: int = _CHUNK) -> None:
+    def __init__(self, stream: IO[bytes], path: str, size: int | None = None) -> None:
         self._stream = stream
         self._path = path
-        self._size = size
+        self._size = size or _CHUNK
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self._bytes_read = 0
 

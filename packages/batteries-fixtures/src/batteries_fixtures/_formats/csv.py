@@ -46,7 +46,8 @@ from batteries_fixtures.formats import FixtureFormat, FormatContext, ValueType
 
 __all__ = ["CsvFormat", "CsvWriter"]
 
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+# A closing quote is one that no other quote follows (a doubled one is a quote in the value).
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"(?!")')
 _PLAIN = re.compile(r'[^,"\r\n]*')
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
@@ -342,8 +343,7 @@ def _row(buffer: str, pos: int, *, final: bool) -> tuple[list[str | None], int] 
     while True:
         if pos < size and buffer[pos] == '"':
             match = _QUOTED.match(buffer, pos)
-            # Cut by the end of the text read, a doubled quote looks like the closing one.
-            if not final and (match is None or match.end() >= size - 1):
+            if match is None and not final:  # the value goes on past the text read so far
                 return None
             if match is None:
                 raise _Malformed(pos, "a quoted value is never closed (a missing quote?)")

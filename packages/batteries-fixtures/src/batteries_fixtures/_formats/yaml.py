@@ -45,6 +45,7 @@ MAX_EXPANSION = 100_000
 
 _TAG = "tag:yaml.org,2002:"
 _STR = _TAG + "str"
+_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
 class YamlFormat(FixtureFormat):
@@ -364,6 +365,17 @@ def _dumper_class() -> type[Any]:
 
     for kind, pattern, first in _CORE_SCHEMA:
         Dumper.add_implicit_resolver(_TAG + kind, re.compile(f"^(?:{pattern})$"), list(first))
+    def represent_str(dumper: Any, data: str) -> Any:
+        style = None
+        if _BREAKS.search(data):
+            # PyYAML's emitter leaves NEL and the Unicode line and paragraph separators in a
+            # plain or block scalar, where every reader takes them for line breaks: escaped.
+            style = '"'
+        elif "\n" in data:
+            style = "|"  # a literal block when the emitter allows one (it falls back if not)
+        return dumper.represent_scalar(_STR, str(data), style=style)
+
     # Names and values may be subclasses (SQLAlchemy's quoted_name is a str): as their base.
-    Dumper.add_multi_representer(str, yaml.SafeDumper.represent_str)
+    Dumper.add_representer(str, represent_str)
+    Dumper.add_multi_representer(str, represent_str)
     return Dumper
