@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # uv: the one on PATH, else a private copy installed from PyPI into .tools/ (nothing global).
 UV ?= $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 PYTHON ?= python3
-PACKAGES := batteries-models batteries-crud batteries-migrate batteries-fixtures batteries-cli
+PACKAGES := batteries-models batteries-crud batteries-migrate batteries-fixtures batteries-cli batteries-pytest
 export UV_PYTHON_DOWNLOADS ?= never
 # Trust the system's certificate store (some networks re-sign TLS with their own CA).
 export UV_SYSTEM_CERTS ?= 1

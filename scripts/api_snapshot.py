@@ -26,6 +26,7 @@ PACKAGES = {
     "batteries-migrate": "batteries_migrate",
     "batteries-fixtures": "batteries_fixtures",
     "batteries-cli": "batteries_cli",
+    "batteries-pytest": "batteries_pytest",
 }
 
 

@@ -31,6 +31,7 @@ SIBLINGS = [
     "batteries_migrate",
     "batteries_fixtures",
     "batteries_cli",
+    "batteries_pytest",
 ]
 
 USE_MODELS = textwrap.dedent(
@@ -77,6 +78,82 @@ DUMP_REFLECTED = textwrap.dedent(
     """
 )
 
+
+# batteries-models with FastAPI but without batteries-migrate/-fixtures: the start-up tasks of
+# batteries_lifespan are missing, and say which package to install, when the app is created.
+LIFESPAN_WITHOUT_TASKS = textwrap.dedent(
+    """
+    from batteries_models import MissingPackageError
+    from batteries_models.fastapi import batteries_lifespan
+    asked = [({"migrate": True}, "batteries-migrate"), ({"seed": ["x.json"]}, "batteries-fixtures")]
+    for option, package in asked:
+        try:
+            batteries_lifespan(**option)
+        except MissingPackageError as exc:
+            assert f"pip install {package}" in str(exc), exc
+        else:
+            raise AssertionError(f"{option} did not fail without {package}")
+    """
+)
+
+# batteries-cli without its dev extra: `dev` says what to install, `--help` works.
+CLI_WITHOUT_DEV_EXTRA = textwrap.dedent(
+    """
+    import subprocess, sys
+    from pathlib import Path
+    command = str(Path(sys.executable).parent / "fastapi-batteries")
+    done = subprocess.run([command, "dev"], capture_output=True, text=True)
+    assert done.returncode == 1 and "pip install 'fastapi-batteries[dev]'" in done.stderr, done
+    assert subprocess.run([command, "--help"], capture_output=True).returncode == 0
+    """
+)
+
+
+# batteries-pytest alone (with a SQLite driver): a project's tests get a test database, fixture
+# files and a rollback per test from the plugin's entry point, with no conftest.py.
+PYTEST_PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        asyncio_mode = "auto"
+        asyncio_default_fixture_loop_scope = "function"
+        pythonpath = ["."]
+        [tool.batteries]
+        models = "models"
+        """,
+    "models.py": """
+        from batteries_models import BaseModel, IntIDMixin
+        class Pet(BaseModel, IntIDMixin, table=True):
+            name: str
+        """,
+    "pets.json": '[{"table": "pet", "pk": 1, "fields": {"name": "Rex"}}]',
+    "test_pets.py": """
+        import pytest
+        from sqlmodel import select
+        from models import Pet
+        @pytest.mark.fixtures("pets.json")
+        async def test_loaded(db_session):
+            db_session.add(Pet(name="Tom"))
+            await db_session.commit()
+            names = (await db_session.exec(select(Pet.name).order_by(Pet.id))).all()
+            assert names == ["Rex", "Tom"]
+        async def test_rolled_back(db_session):
+            assert (await db_session.exec(select(Pet))).all() == []
+        """,
+}
+USE_PYTEST = textwrap.dedent(
+    f"""
+    import os, subprocess, sys, tempfile, textwrap
+    from pathlib import Path
+    project = Path(tempfile.mkdtemp())
+    for name, text in {PYTEST_PROJECT!r}.items():
+        (project / name).write_text(textwrap.dedent(text))
+    environment = {{**os.environ, "DATABASE_URL": f"sqlite:///{{project / 'app.db'}}"}}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0 and "2 passed" in done.stdout, done.stdout + done.stderr
+    assert not list(project.rglob("*_test.db")), "the test database outlived the run"
+    """
+)
 
 DOCS = ROOT / "docs"
 # Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
@@ -195,18 +272,17 @@ def main() -> int:
             cwd=ROOT,
         )
         wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
-        if len(wheels) != 6:
-            print(f"expected 6 wheels, built {wheels}", file=sys.stderr)
+        if len(wheels) != 7:
+            print(f"expected 7 wheels, built {wheels}", file=sys.stderr)
             return 1
         try:
             check("batteries-models", wheel_dir, "[sqlite]", USE_MODELS)
+            check("batteries-models", wheel_dir, "[sqlite,fastapi]", LIFESPAN_WITHOUT_TASKS)
             check("batteries-fixtures", wheel_dir, "", DUMP_REFLECTED, "batteries-models[sqlite]")
-            for dist in (
-                "batteries-crud",
-                "batteries-migrate",
-                "batteries-cli",
-            ):
+            check("batteries-pytest", wheel_dir, "", USE_PYTEST, "batteries-models[sqlite]")
+            for dist in ("batteries-crud", "batteries-migrate"):
                 check(dist, wheel_dir, "", "")
+            check("batteries-cli", wheel_dir, "", CLI_WITHOUT_DEV_EXTRA)
             check_meta_package(wheel_dir)
             for page in DOCS_PAGES:
                 check_docs_page(page, wheel_dir)

@@ -84,6 +84,15 @@ class Backend:
         return self.name == "postgresql"
 
     @property
+    def has_passwords(self) -> bool:
+        """URLs can carry a password (this server trusts local users, so any one works)."""
+        return self.name == "postgresql"
+
+    def client_query(self, sql: str) -> list[str]:
+        """Arguments that make the database's own client run ``sql`` and print bare values."""
+        return ["-tAc", sql] if self.name == "postgresql" else [sql]
+
+    @property
     def has_partitioned_tables(self) -> bool:
         """Declarative partitioning, schemas, identity columns and sequences not owned by a
         column: the PostgreSQL features a DBA's own schema script uses."""

@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from backends import Backend
 from batteries_models import Database
+from demo_project import DemoProject, copy_demo
 
 POSTGRES_URL = os.environ.get(
     "BATTERIES_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -130,3 +131,15 @@ def schema(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("BATTERIES_DATABASE_URL", raising=False)
     return importlib.import_module("fixtures_schema")
+
+
+@pytest.fixture(scope="session")
+def pycache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bytecode cache shared by the subprocesses: without one each recompiles every import."""
+    return tmp_path_factory.mktemp("pycache")
+
+
+@pytest.fixture
+def demo(backend: Backend, tmp_path: Path, pycache: Path) -> DemoProject:
+    """A copy of the demo project whose database is the test's, empty."""
+    return DemoProject(copy_demo(tmp_path), backend.url, pycache)

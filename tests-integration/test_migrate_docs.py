@@ -83,6 +83,41 @@ async def test_lifespan_example_upgrades_inside_the_event_loop(
         assert batteries_migrate.current() == (revision.id,)
 
 
+def test_lifespan_example_migrates_and_seeds_at_start_up(
+    backend: Any, tmp_path: Path, pycache: Path
+) -> None:
+    _project(tmp_path)
+    shutil.copy(EXAMPLES / "lifespan_migrate_seed.py", tmp_path / "app" / "main.py")
+    (tmp_path / "fixtures").mkdir()
+    at = "2026-01-01T00:00:00Z"
+    fields = {"name": "Deadpond", "secret_name": "Dive", "created_at": at, "updated_at": at}
+    record = {"table": "hero", "pk": 1, "fields": fields}
+    (tmp_path / "fixtures" / "dev.json").write_text(json.dumps([record]), encoding="utf-8")
+    made = _run(["-c", MAKE_FIRST_MIGRATION], tmp_path, backend.url, pycache)
+    assert made.returncode == 0, made.stdout + made.stderr
+    serve = (
+        "import asyncio, httpx\n"
+        "from app.main import app\n"
+        "async def main():\n"
+        "    async with app.router.lifespan_context(app), httpx.AsyncClient(\n"
+        "        transport=httpx.ASGITransport(app=app), base_url='http://app') as client:\n"
+        "        print('heroes:', (await client.get('/heroes/count')).json())\n"
+        "asyncio.run(main())\n"
+    )
+
+    completed = _run(["-c", serve], tmp_path, backend.url, pycache)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stdout.strip() == "heroes: 1"
+
+
+MAKE_FIRST_MIGRATION = (
+    "import batteries_migrate\n"
+    "batteries_migrate.init()\n"
+    "assert batteries_migrate.make_migration('create hero') is not None\n"
+)
+
+
 def _console_sessions(section: str) -> list[tuple[list[str], list[str]]]:
     """Each ``$ fastapi-batteries ...`` command of ``section`` with the output the page shows."""
     page = (EXAMPLES.parent / "migrations.md").read_text(encoding="utf-8")

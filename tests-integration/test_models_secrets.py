@@ -65,6 +65,8 @@ COMMANDS = {
     "db current": ["db", "current"],
     "fixtures dump": ["fixtures", "dump", "--quiet"],
     "fixtures load": ["fixtures", "load", "{fixture}", "--quiet"],
+    "config check": ["config", "check"],
+    "shell -c": ["shell", "-c", "await db.ping()"],
 }
 
 

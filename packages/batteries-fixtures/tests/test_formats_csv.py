@@ -85,7 +85,7 @@ def test_a_header_without_the_key_gives_records_without_pk() -> None:
 
 
 def test_blank_lines_and_crlf() -> None:
-    assert read("id,s\r\n\r\n1,a\r\n\n2,\"b\r\nc\"\r\n") == [
+    assert read('id,s\r\n\r\n1,a\r\n\n2,"b\r\nc"\r\n') == [
         ("t", 1, {"s": "a"}),
         ("t", 2, {"s": "b\r\nc"}),
     ]
@@ -108,7 +108,7 @@ def test_rows_cut_anywhere_by_the_chunks_read(monkeypatch: pytest.MonkeyPatch, c
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("id,s\n1,x\n2,\"y\" z\n", "line 3 column 6: ' ' after a quoted value; a comma or"),
+        ('id,s\n1,x\n2,"y" z\n', "line 3 column 6: ' ' after a quoted value; a comma or"),
         ("id,s\n1,\rx\n", "line 2 column 3: a carriage return outside quotes"),
         ("id,doc\n1,{nope\n", "line 2 (record 0) column 'doc': not a JSON document"),
         ("id,f\n1,1e999\n", "line 2 (record 0) column 'f': the number 1e999 is too large"),
@@ -135,10 +135,11 @@ def test_an_empty_table_still_has_its_header() -> None:
 _CELLS: dict[str, Any] = {
     "s": st.none() | st.text(),
     "raw": st.none() | st.text() | st.builds(lambda t: {"$raw": t}, st.text()),
-    "n": st.none() | st.integers() | st.text().filter(lambda t: not t.lstrip("-").isdigit()),
+    "n": st.none() | st.integers() | st.text(alphabet="ab, \n\"é"),  # SQLite's text in it
     "f": st.none() | st.floats(allow_nan=False, allow_infinity=False) | st.just("NaN"),
     "b": st.none() | st.booleans(),
-    "doc": st.none() | st.recursive(
+    "doc": st.none()
+    | st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(),
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
         max_leaves=6,
@@ -154,9 +155,4 @@ def test_written_rows_read_back_as_the_same_values(rows: list[dict[str, Any]]) -
         {"table": "t", "pk": i, "fields": {key: fields[key] for key in _CELLS}}
         for i, fields in enumerate(rows)
     ]
-    try:
-        text = write(records)
-    except FixtureFormatError as exc:  # only what could not read back the same
-        assert "would read back" in str(exc) or "blank line" in str(exc)
-        return
-    assert read(text) == [("t", r["pk"], r["fields"]) for r in records]
+    assert read(write(records)) == [("t", r["pk"], r["fields"]) for r in records]

@@ -51,7 +51,9 @@ def test_a_list_a_stream_of_documents_and_merge_keys() -> None:
 
 
 def test_plain_scalars_are_yaml_1_2_core_schema() -> None:
-    values = "[yes, no, on, NO, true, False, 012, 0o12, 0x1F, 1_000, 1:20, 1e3, .5, ~, '', 2024-01-02]"
+    values = (
+        "[yes, no, on, NO, true, False, 012, 0o12, 0x1F, 1_000, 1:20, 1e3, .5, ~, '', 2024-01-02]"
+    )
     ((_, _, fields),) = read(f"- {{table: t, fields: {{v: {values}}}}}\n")
     assert fields["v"] == [
         "yes", "no", "on", "NO", True, False, 12, 10, 31, "1_000", "1:20", 1000.0, 0.5,

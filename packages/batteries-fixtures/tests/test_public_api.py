@@ -74,8 +74,8 @@ def test_every_error_is_a_batteries_error_and_a_builtin() -> None:
                 assert len(value.__mro__) > 4, name
 
 
-def test_cli_exports_app_and_main() -> None:
-    assert cli.__all__ == ["app", "main"]
+def test_cli_exports_app_main_and_the_shared_database_options() -> None:
+    assert cli.__all__ == ["DatabaseName", "DatabaseUrl", "ModelsOption", "app", "main"]
 
 
 @pytest.mark.parametrize("module", ["batteries_fixtures", "batteries_fixtures.cli"])

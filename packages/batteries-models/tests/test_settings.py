@@ -96,6 +96,40 @@ def test_printing_the_settings_never_shows_a_password() -> None:
     assert settings.database().url == "postgresql://app:p@ss#w0rd@db/app"  # only the printing
 
 
+def test_environment_defaults_to_development_and_reads_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BATTERIES_ENVIRONMENT", raising=False)
+    assert BatteriesSettings().environment == "development"
+    monkeypatch.setenv("BATTERIES_ENVIRONMENT", " Production ")
+    assert BatteriesSettings().environment == "production"
+
+
+def test_an_unknown_environment_is_refused_with_the_allowed_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A typo must not pass for "development" and let development tools run in production.
+    monkeypatch.setenv("BATTERIES_ENVIRONMENT", "prod")
+    with pytest.raises(ValueError, match="'development', 'test' or 'production'"):
+        BatteriesSettings()
+
+
+def test_overrides_replace_the_default_url_and_keep_its_engine_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BATTERIES_DATABASES__DEFAULT__URL", "sqlite:///configured.db")
+    monkeypatch.setenv("BATTERIES_DATABASES__DEFAULT__POOL_SIZE", "7")
+    settings = BatteriesSettings()
+
+    overridden = settings.with_overrides(database_url="sqlite:///given.db", models="other.models")
+
+    assert overridden.database().url == "sqlite:///given.db"
+    assert overridden.database().pool_size == 7
+    assert overridden.models == "other.models"
+    assert settings.database().url == "sqlite:///configured.db"  # a copy; the original is kept
+    assert settings.with_overrides() == settings
+
+
 def test_dotenv_of_the_project_root_is_read_from_a_subfolder(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

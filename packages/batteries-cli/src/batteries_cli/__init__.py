@@ -1,8 +1,11 @@
 """batteries-cli: the ``fastapi-batteries`` command line, which mounts every package's commands."""
 
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-__version__ = _version("batteries-cli")
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = ["__version__", "main"]
 
@@ -12,3 +15,14 @@ def main() -> None:
     from batteries_cli._app import app
 
     app()
+
+
+def __getattr__(name: str) -> Any:
+    # Read on first use: importing importlib.metadata would slow every `--help` down.
+    if name == "__version__":
+        from importlib.metadata import version
+
+        globals()[name] = version("batteries-cli")
+        return globals()[name]
+    msg = f"module 'batteries_cli' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -11,16 +11,17 @@ Example::
 The ``batteries-fixtures`` command (:mod:`batteries_fixtures.cli`) does the same from a shell.
 
 The names below are imported on first use: ``batteries-fixtures --help`` (and
-``fastapi-batteries --help``, which mounts it) must not pay for importing SQLAlchemy.
+``fastapi-batteries --help``, which mounts it) must not pay for importing SQLAlchemy (nor
+``importlib.metadata``, for ``__version__``).
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from batteries_fixtures._dump import dump
     from batteries_fixtures._load import load
     from batteries_fixtures._reports import DumpReport, LoadReport, TableCounts
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
         ForeignKeyCycleError,
         UnresolvedReferenceError,
     )
-
-__version__ = _version("batteries-fixtures")
 
 __all__ = [
     "DumpReport",
@@ -73,7 +72,12 @@ _HOMES = {
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__ and name != "__version__":
+    if name == "__version__":
+        from importlib.metadata import version
+
+        globals()[name] = version("batteries-fixtures")
+        return globals()[name]
+    if name in __all__:
         home = _HOMES.get(name, "batteries_fixtures.exceptions")
         value = getattr(importlib.import_module(home), name)
         globals()[name] = value

@@ -79,17 +79,20 @@ def _sqlite_constraint(message: str, schema: Schema) -> str | None:
     return rest
 
 
-def connection_lost(db: Database, table: str | None, *, committing: bool) -> FixtureConnectionError:
+def connection_lost(
+    db: Database | AsyncConnection, table: str | None, *, committing: bool
+) -> FixtureConnectionError:
     """The one-line error for a connection that died under a load."""
+    url = db.masked_url if isinstance(db, Database) else mask_url(db.engine.url)
     where = f"while writing table {table!r}" if table else "while loading"
     if committing:
         msg = (
-            f"The connection to {db.masked_url} was lost while committing the load; the server "
+            f"The connection to {url} was lost while committing the load; the server "
             "may or may not have committed it: check the data, then load again (a merge is safe "
             "to repeat)"
         )
         return FixtureConnectionError(msg, table=table, committed=None)
-    msg = f"The connection to {db.masked_url} was lost {where}; nothing was written"
+    msg = f"The connection to {url} was lost {where}; nothing was written"
     return FixtureConnectionError(msg, table=table, committed=False)
 
 

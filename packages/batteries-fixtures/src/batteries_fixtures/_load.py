@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import IO
 
 from sqlalchemy.engine import URL
@@ -43,7 +44,7 @@ __all__ = ["Mode", "Source", "load"]
 
 
 async def load(
-    database: Database | str | URL,
+    database: Database | str | URL | AsyncConnection,
     sources: Source | Sequence[Source],
     *,
     mode: Mode = "merge",
@@ -64,8 +65,16 @@ async def load(
     every sequence a loaded column's default draws from is moved past the loaded keys when the
     load commits. Any error rolls back everything.
 
+    Given an ``AsyncConnection`` instead of a database, the load runs in a SAVEPOINT of that
+    connection's transaction (begun if there is none) and commits nothing: the caller's
+    transaction decides, as in a test that rolls back. A failed load rolls back to the savepoint
+    and leaves the caller's transaction usable. On SQLite that transaction should hold the write
+    lock already (``Database`` begins ``IMMEDIATE``), and on PostgreSQL sequences are still moved
+    past the loaded keys, which a rollback does not undo.
+
     Args:
-        database: A :class:`~batteries_models.Database` or a database URL.
+        database: A :class:`~batteries_models.Database`, a database URL, or an
+            ``AsyncConnection`` to load on, inside its transaction.
         sources: A path, ``"-"`` for stdin, a binary stream, or a list of those. A path ending
             in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is decompressed; a folder stands for
             its fixture files (those of ``format``, else of any format), sorted by name.
@@ -110,22 +119,33 @@ async def load(
             with open_source(item):
                 pass
     report = LoadReport(dry_run=dry_run, mode=mode)
-    async with open_database(database) as db:
-        async with db.connect() as probe:
-            schema = await load_schema(probe, models, schemas)
-        add_natural_keys(schema, formats)
-        context = context_for(schema)
-
-        def read(index: int, stream: IO[bytes], path: str) -> Iterable[RawRecord]:
-            return formats[index].read(stream, path, context)
-
-        await _run(db, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
+    if isinstance(database, AsyncConnection):
+        schema = await load_schema(database, models, schemas)
+        read = _reader(schema, formats)
+        await _run(database, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
+    else:
+        async with open_database(database) as db:
+            async with db.connect() as probe:
+                schema = await load_schema(probe, models, schemas)
+            read = _reader(schema, formats)
+            await _run(db, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
 
 
+def _reader(schema: Schema, formats: list[FixtureFormat]) -> ReadFile:
+    """The records of each source, read by its format (which may add natural keys first)."""
+    add_natural_keys(schema, formats)
+    context = context_for(schema)
+
+    def read(index: int, stream: IO[bytes], path: str) -> Iterable[RawRecord]:
+        return formats[index].read(stream, path, context)
+
+    return read
+
+
 async def _run(
-    db: Database,
+    db: Database | AsyncConnection,
     items: list[Source],
     schema: Schema,
     read: ReadFile,
@@ -139,12 +159,7 @@ async def _run(
     applier: Applier | None = None
     committing = False
     try:
-        async with db.connect() as connection:
-            if schema.dialect.name == "sqlite":
-                await _lock_database(connection)
-            elif schema.dialect.name == "postgresql":
-                for statement in LOAD_SETTINGS:
-                    await connection.exec_driver_sql(statement)
+        async with _transaction(db) as connection:
             converters = await stage(
                 connection, items, schema, read=read, ignore_unknown=ignore_unknown, report=report
             )
@@ -157,6 +172,14 @@ async def _run(
             applier = Applier(schema, converters, plan, mode=mode, report=report, progress=progress)
             sequences = await applier.save_sequences(connection) if dry_run else []
             await applier.run(connection)
+            if (
+                isinstance(db, AsyncConnection)
+                and schema.dialect.name == "sqlite"
+                and plan.deferred
+            ):
+                # The caller's transaction goes on: check deferred keys now, not at its COMMIT.
+                await applier.check_deferred(connection)
+                await connection.exec_driver_sql("PRAGMA defer_foreign_keys = OFF")
             if dry_run:
                 await applier.check_deferred(connection)
                 await applier.restore_sequences(connection, sequences)
@@ -181,6 +204,28 @@ async def _run(
     except OSError as exc:  # a driver that lets the socket's error through unwrapped
         current = applier.current if applier is not None else None
         raise connection_lost(db, current, committing=committing) from exc
+
+
+@asynccontextmanager
+async def _transaction(db: Database | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """The load's transaction: a new one of ``db``, or a SAVEPOINT of the connection given."""
+    if isinstance(db, AsyncConnection):
+        async with db.begin_nested():
+            # SET LOCAL outlives a released savepoint: the caller's transaction keeps it.
+            await _settings(db)
+            yield db
+        return
+    async with db.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await _lock_database(connection)
+        await _settings(connection)
+        yield connection
+
+
+async def _settings(connection: AsyncConnection) -> None:
+    if connection.dialect.name == "postgresql":
+        for statement in LOAD_SETTINGS:
+            await connection.exec_driver_sql(statement)
 
 
 async def _lock_database(connection: AsyncConnection) -> None:

@@ -6,7 +6,6 @@ Commands only parse options and call :func:`batteries_fixtures.dump` /
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -17,9 +16,9 @@ import typer
 
 if TYPE_CHECKING:
     from batteries_fixtures.formats import FixtureFormat
-    from batteries_models import Database
+    from batteries_models import BatteriesSettings, Database
 
-__all__ = ["app", "main"]
+__all__ = ["DatabaseName", "DatabaseUrl", "ModelsOption", "app", "main"]
 
 T = TypeVar("T")
 
@@ -35,10 +34,12 @@ DatabaseUrl = Annotated[
     str | None,
     typer.Option("--database-url", help="Database URL (default: the settings' database)."),
 ]
+"""``--database-url``, as every command that talks to a database takes it."""
 DatabaseName = Annotated[
     str | None,
     typer.Option("--database", help="Name of a database configured in the settings."),
 ]
+"""``--database NAME``, as every command that talks to a database takes it."""
 ModelsOption = Annotated[
     str | None,
     typer.Option(
@@ -136,7 +137,7 @@ def dump(
 
     with _errors():
         fmt = _format(format, format_option)
-        target, model_path = _target(database_url, database, models)
+        target, model_path, _ = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -187,7 +188,15 @@ def load(
     ] = False,
     truncate: Annotated[
         bool,
-        typer.Option("--truncate", help="First delete every row of the fixture's tables."),
+        typer.Option(
+            "--truncate",
+            help="First delete every row of the fixture's tables (development only: refused "
+            "where BATTERIES_ENVIRONMENT=production unless --force).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow --truncate where BATTERIES_ENVIRONMENT=production."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[
@@ -217,7 +226,16 @@ def load(
     )
     with _errors():
         fmt = _format(format, format_option)
-        target, model_path = _target(database_url, database, models)
+        from batteries_models import refuse_in_production
+
+        target, model_path, settings = _target(database_url, database, models)
+        if truncate and not dry_run:
+            refuse_in_production(
+                "delete every row of the fixture's tables (load --truncate)",
+                settings=settings,
+                force=force,
+                override="pass --force",
+            )
     if truncate and not dry_run and not yes:
         _confirm_truncate(target, files)
     with _progress(quiet=quiet) as progress, _errors():
@@ -255,6 +273,7 @@ def main() -> None:
 
 def _run(database: Database, work: Coroutine[Any, Any, T]) -> T:
     """Run ``work`` in a new event loop, then close the engine's connections in that loop."""
+    import asyncio
 
     async def run() -> T:
         try:
@@ -316,8 +335,10 @@ def _format(name: str | None, options: list[str] | None) -> FixtureFormat | None
     return get_format(name, pairs)
 
 
-def _target(url: str | None, name: str | None, models: str | None) -> tuple[Database, str | None]:
-    """The database and models module to use; call it inside :func:`_errors`."""
+def _target(
+    url: str | None, name: str | None, models: str | None
+) -> tuple[Database, str | None, BatteriesSettings]:
+    """The database, models module and settings to use; call it inside :func:`_errors`."""
     from batteries_models import BatteriesError, BatteriesSettings, ConfigurationError, Database
 
     if url is not None and name is not None:
@@ -339,7 +360,7 @@ def _target(url: str | None, name: str | None, models: str | None) -> tuple[Data
     except Exception as exc:
         msg = f"Cannot read the settings: {str(exc).splitlines()[0]}"
         raise ConfigurationError(msg) from exc
-    return database, models if models is not None else settings.models
+    return database, models if models is not None else settings.models, settings
 
 
 def _confirm_truncate(database: Database, files: list[str]) -> None:

@@ -13,16 +13,16 @@ Every function takes ``database="default"`` (a named database of the settings) a
 URL, the models module and the migrations folder from ``batteries_models.BatteriesSettings``.
 
 The names are imported on first use, so that ``fastapi-batteries db --help`` does not pay for
-importing SQLAlchemy and Alembic.
+importing SQLAlchemy and Alembic (nor ``importlib.metadata``, for ``__version__``).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    __version__: str
     from batteries_migrate._commands import (
         branches,
         check,
@@ -55,8 +55,6 @@ if TYPE_CHECKING:
         RevisionFileError,
         UnknownRevisionError,
     )
-
-__version__ = _version("batteries-migrate")
 
 _LAZY: dict[str, str] = {
     "AlreadyInitialisedError": "batteries_migrate.exceptions",
@@ -125,6 +123,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        globals()[name] = version("batteries-migrate")
+        return globals()[name]
     module = _LAZY.get(name)
     if module is None:
         msg = f"module 'batteries_migrate' has no attribute {name!r}"

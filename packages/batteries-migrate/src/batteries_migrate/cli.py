@@ -7,9 +7,11 @@ Mounted by batteries-cli as ``fastapi-batteries db``::
     fastapi-batteries db upgrade
     fastapi-batteries db downgrade -1 --yes
 
-Every command takes ``--database NAME`` (default ``default``). Heavy modules (SQLAlchemy,
-Alembic, the models) are imported inside the commands, so ``--help`` stays fast. Errors print one
-line on stderr and exit with status 1; ``check`` also exits 1 when models and migrations differ.
+Every command takes ``--database NAME`` (default ``default``); the commands that talk to the
+database also take ``--database-url`` and ``--models``, as the fixtures commands do. Heavy
+modules (SQLAlchemy, Alembic, the models) are imported inside the commands, so ``--help`` stays
+fast. Errors print one line on stderr and exit with status 1; ``check`` also exits 1 when models
+and migrations differ.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import typer
 
 if TYPE_CHECKING:
     from batteries_migrate._revision import Revision
+    from batteries_models import BatteriesSettings
 
-__all__ = ["app"]
+__all__ = ["Models", "app"]
 
 app = typer.Typer(
     name="db",
@@ -38,9 +41,19 @@ app = typer.Typer(
 Database = Annotated[
     str,
     typer.Option(
-        "--database", "-d", help="Name of the database in the settings.", show_default=True
+        "--database", "-d", help="Name of a database configured in the settings.", show_default=True
     ),
 ]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: the settings' database)."),
+]
+Models = Annotated[
+    str | None,
+    # Help texts are Rich markup: an unescaped "[tool.batteries]" would be read as a tag.
+    typer.Option("--models", help="Models module (default: \\[tool.batteries] models)."),
+]
+"""``--models``, as every command that talks to a database takes it."""
 Sql = Annotated[bool, typer.Option("--sql", help="Dry run: print the SQL, change nothing.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 # Lets `downgrade -1` through: Click would otherwise read "-1" as an unknown option.
@@ -77,13 +90,19 @@ def makemigrations(
     message: Annotated[str, typer.Option("--message", "-m", help="What the revision does.")],
     empty: Annotated[bool, typer.Option("--empty", help="Write a blank revision.")] = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Write a revision from the differences between the models and the database."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     with _errors(traceback):
-        revision = _commands.make_migration(message, empty=empty, database=database)
+        revision = _commands.make_migration(
+            message, empty=empty, database=database, settings=settings
+        )
     if revision is None:
         typer.echo("No changes detected: nothing written (use --empty for a blank revision)")
     else:
@@ -96,13 +115,19 @@ def upgrade(
     sql: Sql = False,
     quiet: Quiet = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Apply the migrations up to REVISION (head by default), naming each one."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
-        output = _commands.upgrade(revision, sql=sql, database=database, progress=progress)
+        output = _commands.upgrade(
+            revision, sql=sql, database=database, settings=settings, progress=progress
+        )
     if output is not None:
         typer.echo(output, nl=False)
     elif not quiet:
@@ -117,14 +142,20 @@ def downgrade(
     yes: Yes = False,
     quiet: Quiet = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Revert the migrations down to REVISION (lists them and asks for confirmation)."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     if not sql:
         with _errors(traceback):
-            reverting = _commands.plan(revision, downgrade=True, database=database)
+            reverting = _commands.plan(
+                revision, downgrade=True, database=database, settings=settings
+            )
         if not reverting:
             if not quiet:
                 typer.echo(f"Nothing to revert: database {database!r} is already at {revision}")
@@ -138,7 +169,9 @@ def downgrade(
             what=f"reverts {count} ({', '.join(r.id for r in reverting)})",
         )
     with _errors(traceback), _progress(quiet or sql) as (progress, done):
-        output = _commands.downgrade(revision, sql=sql, database=database, progress=progress)
+        output = _commands.downgrade(
+            revision, sql=sql, database=database, settings=settings, progress=progress
+        )
     if output is not None:
         typer.echo(output, nl=False)
     elif not quiet:
@@ -147,13 +180,20 @@ def downgrade(
 
 
 @app.command()
-def current(database: Database = "default", traceback: ShowTraceback = False) -> None:
+def current(
+    database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
+    traceback: ShowTraceback = False,
+) -> None:
     """Print the revision the database is at."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     with _errors(traceback):
-        revisions = _commands.current(database=database)
-        heads = {head.id for head in _commands.heads(database=database)}
+        revisions = _commands.current(database=database, settings=settings)
+        heads = {head.id for head in _commands.heads(database=database, settings=settings)}
     lines = [f"{rev} (head)" if rev in heads else rev for rev in revisions]
     typer.echo("\n".join(lines) if lines else "(no revision applied)")
 
@@ -195,14 +235,20 @@ def stamp(
     sql: Sql = False,
     yes: Yes = False,
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Record REVISION as applied without running migrations (asks for confirmation)."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     if not sql:
         with _errors(traceback):
-            now = ", ".join(_commands.current(database=database)) or "no revision"
+            now = (
+                ", ".join(_commands.current(database=database, settings=settings)) or "no revision"
+            )
         _confirm(
             f"Record {revision} as the revision of database {database!r} (at {now} now), "
             "without running any migration?",
@@ -210,7 +256,7 @@ def stamp(
             what=f"records {revision} as the revision of database {database!r}",
         )
     with _errors(traceback):
-        output = _commands.stamp(revision, sql=sql, database=database)
+        output = _commands.stamp(revision, sql=sql, database=database, settings=settings)
     typer.echo(output if output is not None else f"Stamped database {database!r} at {revision}")
 
 
@@ -233,22 +279,35 @@ def merge(
 def show(
     revision: Annotated[str, typer.Argument(help="A revision id, head, current.")],
     database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
     traceback: ShowTraceback = False,
 ) -> None:
     """Show one revision."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     with _errors(traceback):
-        _print_revisions(_commands.show(revision, database=database), verbose=True)
+        _print_revisions(
+            _commands.show(revision, database=database, settings=settings), verbose=True
+        )
 
 
 @app.command()
-def check(database: Database = "default", traceback: ShowTraceback = False) -> None:
+def check(
+    database: Database = "default",
+    database_url: DatabaseUrl = None,
+    models: Models = None,
+    traceback: ShowTraceback = False,
+) -> None:
     """Exit 1 when the models differ from the migrated database (for CI)."""
     from batteries_migrate import _commands
 
+    settings = _settings(database, database_url, models, traceback)
+
     with _errors(traceback):
-        differences = _commands.check(database=database)
+        differences = _commands.check(database=database, settings=settings)
     if differences:
         typer.echo(f"Models and migrations of database {database!r} differ:", err=True)
         for line in differences:
@@ -259,6 +318,21 @@ def check(database: Database = "default", traceback: ShowTraceback = False) -> N
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _settings(
+    database: str, url: str | None, models: str | None, show_traceback: bool
+) -> BatteriesSettings | None:
+    """The settings with ``--database-url`` and ``--models`` applied; ``None`` when neither is."""
+    if url is None and models is None:
+        return None
+    if url is not None and database != "default":
+        _fail("--database-url and --database cannot be used together: choose one")
+    from batteries_models import BatteriesSettings
+
+    with _errors(show_traceback):
+        settings = BatteriesSettings().with_overrides(database_url=url, models=models)
+    return settings
 
 
 def _fail(message: str) -> NoReturn:

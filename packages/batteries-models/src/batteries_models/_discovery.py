@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
-import sys
-import sysconfig
-import traceback
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -15,7 +11,7 @@ from typing import Any
 from sqlalchemy import MetaData, Table, inspect
 
 from batteries_models._cycles import break_cycles
-from batteries_models._settings_sources import find_pyproject
+from batteries_models._imports import import_error, import_project_module
 from batteries_models.exceptions import ModelDiscoveryError
 
 __all__ = ["DiscoveredModels", "discover_models"]
@@ -104,59 +100,12 @@ def discover_models(path: str) -> DiscoveredModels:
 
 
 def _import_recursively(path: str) -> list[ModuleType]:
-    # Console scripts do not put the working folder on sys.path as `python -m` does; a project's
-    # models must import the same from `fastapi-batteries ...` as from `python -m ...`.
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.insert(0, cwd)
-    pyproject = find_pyproject()
-    if pyproject is not None and str(pyproject.parent) not in sys.path:
-        sys.path.insert(1, str(pyproject.parent))
-    try:
-        root = importlib.import_module(path)
-    except Exception as exc:
-        raise _import_error(path, exc) from exc
+    root = import_project_module(path, what="models module")
     modules = [root]
     if hasattr(root, "__path__"):
         for info in pkgutil.walk_packages(root.__path__, prefix=f"{path}."):
             try:
                 modules.append(importlib.import_module(info.name))
             except Exception as exc:
-                raise _import_error(info.name, exc) from exc
+                raise import_error(info.name, exc, what="models module") from exc
     return modules
-
-
-def _import_error(path: str, exc: BaseException) -> ModelDiscoveryError:
-    cause = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    if isinstance(exc, ModuleNotFoundError) and exc.name and path.startswith(exc.name):
-        hint = "run the command from the project folder, or check the dotted path"
-        file, line = None, None
-    else:
-        hint = "fix the error in that module"
-        file, line = _where_raised(exc)
-    at = f" ({_shown(file)}, line {line})" if file is not None else ""
-    msg = f"Cannot import models module {path!r}: {cause}{at}; {hint}"
-    return ModelDiscoveryError(msg, path=path, file=file, line=line)
-
-
-def _where_raised(exc: BaseException) -> tuple[str | None, int | None]:
-    """The file and line of the project's code that failed: not importlib's, nor a library's."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return exc.filename, exc.lineno
-    installed = tuple(
-        {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    )
-    frames = [
-        frame
-        for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith(("<", *installed)) and frame.filename != __file__
-    ]
-    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
-
-
-def _shown(file: str) -> str:
-    """``file`` relative to the working folder when it is inside it, as editors print it."""
-    try:
-        return os.path.relpath(file) if not os.path.relpath(file).startswith("..") else file
-    except ValueError:  # another drive, on Windows
-        return file

@@ -5,11 +5,14 @@ also inherits the builtin that fits, so ``except LookupError`` keeps working::
 
     BatteriesError
     ├── ConfigurationError (ValueError)
-    │   └── MissingDriverError (ImportError)
+    │   ├── MissingDriverError (ImportError)
+    │   └── MissingPackageError (ImportError)
     ├── DatabaseUnreachableError (ConnectionError)
     │   └── DatabaseNotFoundError (FileNotFoundError)
     ├── DatabaseBusyError (TimeoutError)
-    └── ModelDiscoveryError (ImportError)
+    ├── ModelDiscoveryError (ImportError)
+    ├── AppDiscoveryError (ImportError)
+    └── RefusedInProductionError (PermissionError)
 
     BatteriesWarning (UserWarning)
     └── UnknownSettingWarning
@@ -20,6 +23,7 @@ Messages are one line: what is wrong and what to do. URLs in messages are always
 from __future__ import annotations
 
 __all__ = [
+    "AppDiscoveryError",
     "BatteriesError",
     "BatteriesWarning",
     "ConfigurationError",
@@ -27,7 +31,9 @@ __all__ = [
     "DatabaseNotFoundError",
     "DatabaseUnreachableError",
     "MissingDriverError",
+    "MissingPackageError",
     "ModelDiscoveryError",
+    "RefusedInProductionError",
     "UnknownSettingWarning",
 ]
 
@@ -118,6 +124,56 @@ class ModelDiscoveryError(BatteriesError, ImportError):
         self.path = path
         self.file = file
         self.line = line
+
+
+class AppDiscoveryError(BatteriesError, ImportError):
+    """The project's FastAPI app could not be found or imported.
+
+    Attributes:
+        path: What was asked for (``module:attribute``), or ``""`` when nothing was found.
+        looked: Where discovery looked, in order, each with what it found there.
+        file: The file whose code failed to import, when known.
+        line: The line of ``file`` that failed, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        looked: tuple[str, ...] = (),
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.looked = looked
+        self.file = file
+        self.line = line
+
+
+class MissingPackageError(ConfigurationError, ImportError):
+    """A feature that was asked for needs a FastAPI Batteries package that is not installed.
+
+    Attributes:
+        distribution: The distribution to install (``batteries-migrate``).
+    """
+
+    def __init__(self, message: str, *, distribution: str) -> None:
+        super().__init__(message)
+        self.distribution = distribution
+
+
+class RefusedInProductionError(BatteriesError, PermissionError):
+    """A development tool was asked to run where ``BATTERIES_ENVIRONMENT`` is ``production``.
+
+    Attributes:
+        action: What was refused (``seed the database``).
+    """
+
+    def __init__(self, message: str, *, action: str) -> None:
+        super().__init__(message)
+        self.action = action
 
 
 class BatteriesWarning(UserWarning):

@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, ValidationError
+from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_DATABASE",
     "BatteriesSettings",
     "DatabaseSettings",
+    "Environment",
     "SQLiteTransactionMode",
     "SettingOrigin",
     "SettingSource",
@@ -56,6 +57,9 @@ DEFAULT_DATABASE = "default"
 
 SQLiteTransactionMode = Literal["deferred", "immediate", "exclusive"]
 """How a SQLite transaction takes its lock: ``BEGIN DEFERRED``, ``IMMEDIATE`` or ``EXCLUSIVE``."""
+
+Environment = Literal["development", "test", "production"]
+"""Where the project runs (``BATTERIES_ENVIRONMENT``); development tools refuse ``production``."""
 
 _BUSY = "SQLite: seconds to wait for another connection's lock."
 _MODE = "SQLite: 'immediate' takes the write lock at BEGIN; 'deferred' on the first write."
@@ -122,6 +126,10 @@ class BatteriesSettings(BaseSettings):
     models: str | None = Field(default=None, description="Dotted path of the models module.")
     app: str | None = Field(default=None, description="The FastAPI app, as 'module:attribute'.")
     migrations: str = Field(default="migrations", description="Folder of the migration scripts.")
+    environment: Environment = Field(
+        default="development",
+        description="Where the project runs; development tools refuse to run in 'production'.",
+    )
 
     _recording: Any = PrivateAttr(default=None)
 
@@ -145,6 +153,12 @@ class BatteriesSettings(BaseSettings):
 
     def __repr_args__(self) -> Any:
         return _masked(super().__repr_args__())
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _lower_environment(cls, value: Any) -> Any:
+        # `Production` in a deploy script means production: never let case slip past a refusal.
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def project_root(self) -> Path:
@@ -180,6 +194,25 @@ class BatteriesSettings(BaseSettings):
         return build_sources(
             settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
         )
+
+    def with_overrides(
+        self, *, database_url: str | None = None, models: str | None = None
+    ) -> BatteriesSettings:
+        """Return a copy with the default database at ``database_url`` and ``models`` as models.
+
+        What ``--database-url`` and ``--models`` of a command mean. ``None`` keeps the setting;
+        the default database keeps its engine options (those of ``databases.default`` when it
+        is configured there), only its URL changes.
+        """
+        update: dict[str, Any] = {}
+        if models is not None:
+            update["models"] = models
+        if database_url is not None:
+            update["database_url"] = database_url
+            if DEFAULT_DATABASE in self.databases:
+                named = self.databases[DEFAULT_DATABASE].model_copy(update={"url": database_url})
+                update["databases"] = {**self.databases, DEFAULT_DATABASE: named}
+        return self.model_copy(update=update)
 
     def database_names(self) -> list[str]:
         """Names of every configured database, ``default`` first when it is configured."""

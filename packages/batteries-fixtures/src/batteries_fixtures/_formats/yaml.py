@@ -365,6 +365,7 @@ def _dumper_class() -> type[Any]:
 
     for kind, pattern, first in _CORE_SCHEMA:
         Dumper.add_implicit_resolver(_TAG + kind, re.compile(f"^(?:{pattern})$"), list(first))
+
     def represent_str(dumper: Any, data: str) -> Any:
         style = None
         if _BREAKS.search(data):
