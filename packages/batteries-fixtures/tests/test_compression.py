@@ -102,11 +102,11 @@ def test_folder_expands_to_sorted_fixture_files(tmp_path: Path) -> None:
     ]:
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub.json").mkdir()
-    expanded = expand_sources([tmp_path, "-"], suffixes_of(None))
+    expanded = expand_sources([tmp_path, "-"], lambda: suffixes_of(None))
     names = [Path(p).name for p in expanded[:-1]]  # type: ignore[arg-type]
     assert names == ["a.jsonl.gz", "b.json", "c.ndjson", "d.yaml", "e.csv"]
     assert expanded[-1] == "-"
-    only_yaml = expand_sources([tmp_path], suffixes_of(format_named("yaml", {})))
+    only_yaml = expand_sources([tmp_path], lambda: suffixes_of(format_named("yaml", {})))
     assert [Path(p).name for p in only_yaml] == ["d.yaml"]  # type: ignore[arg-type]
 
 

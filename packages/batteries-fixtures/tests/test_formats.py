@@ -216,3 +216,33 @@ def test_writer_bytes_equal_json_dumps_on_any_record(pk: object, fields: dict[st
     assert write("jsonl", [natural]) == json.dumps(natural, ensure_ascii=False) + "\n"
     odd = {"fields": fields, "table": "t"}  # any other shape goes to the stdlib encoder
     assert write("jsonl", [odd]) == json.dumps(odd, ensure_ascii=False) + "\n"
+
+
+def test_plugins_that_cannot_be_used_say_which_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from batteries_fixtures import _formats
+    from batteries_fixtures.formats import get_format, installed_formats
+
+    group = "batteries_fixtures.formats"
+    broken = {
+        "gone": EntryPoint("gone", "no_such_module_here:Format", group),
+        "notone": EntryPoint("notone", "json:dumps", group),
+    }
+    monkeypatch.setattr(_formats, "_entry_points", lambda: broken)
+    assert installed_formats() == ["csv", "django", "gone", "json", "jsonl", "notone", "yaml"]
+    with pytest.raises(FixtureFormatError) as info:
+        get_format("gone")
+    assert str(info.value) == (
+        "The fixture format 'gone' (entry point gone = no_such_module_here:Format) cannot be "
+        "imported: ModuleNotFoundError: No module named 'no_such_module_here'; reinstall or "
+        "uninstall that package"
+    )
+    with pytest.raises(FixtureFormatError, match=r"is <function dumps .*>, not a subclass of "):
+        get_format("notone")
+    # Built-in suffixes never import a plugin; an unknown one has to.
+    assert type(format_for_file("a.yaml")).name == "yaml"
+    with pytest.raises(FixtureFormatError, match="'gone'"):
+        format_for_file("a.toml")

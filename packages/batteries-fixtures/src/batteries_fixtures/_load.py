@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import IO
 
 from sqlalchemy.engine import URL
@@ -109,7 +110,7 @@ async def load(
     else:
         items = list(sources)
     chosen = resolve_format(format)
-    items = expand_sources(items, suffixes_of(chosen))  # a folder: all its files, by name
+    items = expand_sources(items, partial(suffixes_of, chosen))  # a folder: its files, by name
     formats = formats_of_sources(items, chosen)
     if mode not in ("merge", "append", "truncate"):
         msg = f"Unknown load mode {mode!r}: use 'merge', 'append' or 'truncate'"

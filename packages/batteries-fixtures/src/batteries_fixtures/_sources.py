@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -54,11 +54,14 @@ def _stdin() -> IO[bytes]:
     return stream.buffer
 
 
-def expand_sources(sources: list[Source], suffixes: tuple[str, ...]) -> list[Source]:
+def expand_sources(
+    sources: list[Source], suffixes_of: Callable[[], tuple[str, ...]]
+) -> list[Source]:
     """``sources`` with each folder replaced by its fixture files, sorted by name.
 
     A folder (e.g. one written by ``dump --split``) contributes every file whose name ends in
-    one of ``suffixes`` (the fixture formats'), compressed or not; hidden files are left out.
+    one of the fixture formats' suffixes, compressed or not; hidden files are left out.
+    ``suffixes_of`` gives them, called only for a folder (it may import plugins).
 
     Raises:
         FixtureFileError: A folder holds no fixture file.
@@ -69,6 +72,7 @@ def expand_sources(sources: list[Source], suffixes: tuple[str, ...]) -> list[Sou
             expanded.append(source)
             continue
         folder = Path(source)
+        suffixes = suffixes_of()
         files = sorted(
             (
                 path
