@@ -41,6 +41,7 @@ from sqlalchemy import Table
 from sqlalchemy import types as sqltypes
 
 from batteries_fixtures._codecs import resolve_type
+from batteries_fixtures._convert import freeze
 from batteries_fixtures._formats.json import RecordWriter
 from batteries_fixtures._readers import MISSING, RawRecord, read_records
 from batteries_fixtures.exceptions import FixtureFormatError, FixtureSchemaError
@@ -177,7 +178,7 @@ class DjangoFormat(FixtureFormat):
                     )
                 seen: set[Hashable] = set()
                 for key in keys:
-                    frozen = _freeze(key)
+                    frozen = freeze(key)
                     if frozen in seen:  # a set, as Django's add() makes it
                         continue
                     seen.add(frozen)
@@ -247,14 +248,6 @@ def _columns_of(context: FormatContext, table: str) -> dict[str, str]:
     return columns
 
 
-def _freeze(value: Any) -> Hashable:
-    if isinstance(value, list):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    return value  # type: ignore[no-any-return]
-
-
 def _sorted(keys: list[Any]) -> list[Any]:
     try:
         return sorted(keys)
@@ -309,9 +302,9 @@ class _Model:
                 value if pattern is None else _django_time(value, pattern)
             )
         if self.links:
-            keys = [_freeze(record["pk"])] if "pk" in record else []
+            keys = [freeze(record["pk"])] if "pk" in record else []
             if self.natural_key is not None:
-                keys.append(_freeze([fields.get(k) for k in self.natural_key]))
+                keys.append(freeze([fields.get(k) for k in self.natural_key]))
             for field, link in self.links.items():
                 group = groups[link.table]
                 found = next((group.pop(key) for key in keys if key in group), [])
@@ -373,7 +366,7 @@ class DjangoWriter:
         link = self._links.get(table)
         if link is not None:
             fields = record["fields"]
-            self._groups[table].setdefault(_freeze(fields[link.source]), []).append(
+            self._groups[table].setdefault(freeze(fields[link.source]), []).append(
                 fields[link.target]
             )
             self._flush()

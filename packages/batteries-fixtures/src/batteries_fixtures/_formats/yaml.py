@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+from batteries_fixtures._extras import import_extra
 from batteries_fixtures._readers import (
     _SHAPES,
     MAX_DEPTH,
@@ -35,7 +36,7 @@ from batteries_fixtures._readers import (
     _NotStorable,
     _parse_float,
 )
-from batteries_fixtures.exceptions import FixtureFileError, FixtureFormatError
+from batteries_fixtures.exceptions import FixtureFormatError
 from batteries_fixtures.formats import FixtureFormat, FormatContext
 
 __all__ = ["MAX_EXPANSION", "YamlFormat"]
@@ -110,17 +111,7 @@ class YamlWriter:
 
 
 def _pyyaml(path: str) -> Any:
-    try:
-        import yaml
-    except ImportError as exc:
-        from batteries_models import extra_requirement
-
-        msg = (
-            f"{path}: YAML fixtures need PyYAML: "
-            f"pip install '{extra_requirement('batteries-fixtures', 'yaml')}'"
-        )
-        raise FixtureFileError(msg, path=path) from exc
-    return yaml
+    return import_extra("yaml", "yaml", path, "YAML fixtures need PyYAML")
 
 
 def _records(loader: Any, path: str) -> Iterator[RawRecord]:
