@@ -158,7 +158,7 @@ USE_PYTEST = textwrap.dedent(
 DOCS = ROOT / "docs"
 # Pages whose examples run on their own (SQLite, no server, no project folder), in this order.
 # migrations.md's need a project and PostgreSQL: tests-integration/test_migrate_docs.py runs them.
-DOCS_PAGES = ("getting-started.md", "models.md", "crud.md", "fixtures.md")
+DOCS_PAGES = ("getting-started.md", "models.md", "crud.md", "fixtures.md", "fixture-formats.md")
 OUR_DISTS = {path.name for path in (ROOT / "packages").iterdir() if path.is_dir()}
 
 

@@ -107,3 +107,14 @@ class Backend:
     def writes_dump_records_itself(self) -> bool:
         """PostgreSQL's COPY writes dump records as one text expression per row."""
         return self.name == "postgresql"
+
+    @property
+    def django_sqlmigrate(self) -> str:
+        """The DDL Django's ``sqlmigrate`` printed for this database, in django_golden/."""
+        return f"sqlmigrate_{self.name}.sql"
+
+    @property
+    def reflects_django_types(self) -> bool:
+        """Reflection sees what Django's fields store: uuid, jsonb, numeric(8, 2) (SQLite's
+        tables say char(32), text and decimal)."""
+        return self.name == "postgresql"

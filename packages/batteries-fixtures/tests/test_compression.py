@@ -10,8 +10,13 @@ import pytest
 
 from batteries_fixtures import FixtureFileError, FixtureFormatError
 from batteries_fixtures._compression import codec_for, strip_codec
-from batteries_fixtures._dump import format_from_name
-from batteries_fixtures._formats import RecordWriter, read_records
+from batteries_fixtures._formats import (
+    RecordWriter,
+    format_for_file,
+    format_named,
+    read_records,
+    suffixes_of,
+)
 from batteries_fixtures._outputs import Parts, open_output
 from batteries_fixtures._sources import expand_sources, open_source
 from batteries_models import extra_requirement
@@ -79,17 +84,30 @@ def test_format_comes_from_the_name_inside_the_compression_suffix() -> None:
     assert codec_for("A.JSONL.GZ") is not None
     assert codec_for("a.json") is None
     assert strip_codec("a.jsonl.zst") == "a.jsonl"
-    assert format_from_name(strip_codec("a.jsonl.xz")) == "jsonl"
-    assert format_from_name(strip_codec("a.json.bz2")) == "json"
+    assert type(format_for_file("a.jsonl.xz")).name == "jsonl"
+    assert type(format_for_file("A.JSON.BZ2")).name == "json"
+    assert type(format_for_file("a.yml.gz")).name == "yaml"
+    assert format_for_file("a.txt.gz") is None
 
 
 def test_folder_expands_to_sorted_fixture_files(tmp_path: Path) -> None:
-    for name in ["b.json", "a.jsonl.gz", ".hidden.json", "notes.txt", "c.ndjson"]:
+    for name in [
+        "b.json",
+        "a.jsonl.gz",
+        ".hidden.json",
+        "notes.txt",
+        "c.ndjson",
+        "d.yaml",
+        "e.csv",
+    ]:
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub.json").mkdir()
-    expanded = expand_sources([tmp_path, "-"])
-    assert [Path(p).name for p in expanded[:-1]] == ["a.jsonl.gz", "b.json", "c.ndjson"]  # type: ignore[arg-type]
+    expanded = expand_sources([tmp_path, "-"], lambda: suffixes_of(None))
+    names = [Path(p).name for p in expanded[:-1]]  # type: ignore[arg-type]
+    assert names == ["a.jsonl.gz", "b.json", "c.ndjson", "d.yaml", "e.csv"]
     assert expanded[-1] == "-"
+    only_yaml = expand_sources([tmp_path], lambda: suffixes_of(format_named("yaml", {})))
+    assert [Path(p).name for p in only_yaml] == ["d.yaml"]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl"])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batteries_fixtures import FixtureFileError, FixtureFormatError
-from batteries_fixtures._formats import RecordWriter, format_from_name, read_records
+from batteries_fixtures._formats import RecordWriter, format_for_file, read_records
 
 RECORDS = [{"table": "t", "pk": i, "fields": {"name": f"n{i}", "s": "é\n"}} for i in range(5)]
 
@@ -67,11 +67,11 @@ def test_positions_are_exact_after_the_buffer_is_trimmed(monkeypatch: pytest.Mon
     assert "line 5 column" in str(info.value)
 
 
-def test_format_from_name() -> None:
-    assert format_from_name("a.jsonl") == "jsonl"
-    assert format_from_name("a.NDJSON") == "jsonl"
-    assert format_from_name("a.json") == "json"
-    assert format_from_name(None) == "json"
+def test_format_for_file() -> None:
+    assert type(format_for_file("a.jsonl")).name == "jsonl"
+    assert type(format_for_file("a.NDJSON")).name == "jsonl"
+    assert type(format_for_file("a.json")).name == "json"
+    assert format_for_file("a") is None
 
 
 @pytest.mark.parametrize(
@@ -216,3 +216,33 @@ def test_writer_bytes_equal_json_dumps_on_any_record(pk: object, fields: dict[st
     assert write("jsonl", [natural]) == json.dumps(natural, ensure_ascii=False) + "\n"
     odd = {"fields": fields, "table": "t"}  # any other shape goes to the stdlib encoder
     assert write("jsonl", [odd]) == json.dumps(odd, ensure_ascii=False) + "\n"
+
+
+def test_plugins_that_cannot_be_used_say_which_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from batteries_fixtures import _formats
+    from batteries_fixtures.formats import get_format, installed_formats
+
+    group = "batteries_fixtures.formats"
+    broken = {
+        "gone": EntryPoint("gone", "no_such_module_here:Format", group),
+        "notone": EntryPoint("notone", "json:dumps", group),
+    }
+    monkeypatch.setattr(_formats, "_entry_points", lambda: broken)
+    assert installed_formats() == ["csv", "django", "gone", "json", "jsonl", "notone", "yaml"]
+    with pytest.raises(FixtureFormatError) as info:
+        get_format("gone")
+    assert str(info.value) == (
+        "The fixture format 'gone' (entry point gone = no_such_module_here:Format) cannot be "
+        "imported: ModuleNotFoundError: No module named 'no_such_module_here'; reinstall or "
+        "uninstall that package"
+    )
+    with pytest.raises(FixtureFormatError, match=r"is <function dumps .*>, not a subclass of "):
+        get_format("notone")
+    # Built-in suffixes never import a plugin; an unknown one has to.
+    assert type(format_for_file("a.yaml")).name == "yaml"
+    with pytest.raises(FixtureFormatError, match="'gone'"):
+        format_for_file("a.toml")

@@ -13,7 +13,7 @@ from batteries_fixtures import cli
 def test_all_lists_exactly_the_public_names() -> None:
     for name in batteries_fixtures.__all__:
         assert getattr(batteries_fixtures, name) is not None
-    modules = {"annotations", "cli", "exceptions", "importlib", "TYPE_CHECKING", "Any"}
+    modules = {"annotations", "cli", "exceptions", "formats", "importlib", "TYPE_CHECKING", "Any"}
     public = {n for n in dir(batteries_fixtures) if not n.startswith("_")} - modules
     assert public == set(batteries_fixtures.__all__) - {"__version__"}
     assert batteries_fixtures.__all__ == sorted(batteries_fixtures.__all__)
@@ -55,6 +55,7 @@ def test_signatures_of_the_commands() -> None:
         "database",
         "sources",
         "mode",
+        "format",
         "dry_run",
         "ignore_unknown",
         "models",

@@ -1,4 +1,4 @@
-"""batteries-fixtures: dump a database to JSON/JSONL fixtures and load them back exactly.
+"""batteries-fixtures: dump a database to fixtures (JSON, YAML, CSV, Django...) and load them back.
 
 Example::
 

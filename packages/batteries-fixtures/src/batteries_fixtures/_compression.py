@@ -16,7 +16,8 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, Any, Protocol, cast
 
-from batteries_fixtures.exceptions import FixtureFileError, FixtureFormatError
+from batteries_fixtures._extras import import_extra
+from batteries_fixtures.exceptions import FixtureFormatError
 
 __all__ = ["Codec", "codec_for", "compressed_writer", "decompressed_reader", "strip_codec"]
 
@@ -90,17 +91,7 @@ def strip_codec(name: str) -> str:
 
 
 def _zstandard(path: str) -> Any:
-    try:
-        import zstandard
-    except ImportError as exc:
-        from batteries_models import extra_requirement
-
-        msg = (
-            f"{path}: .zst fixtures need the zstandard package: "
-            f"pip install '{extra_requirement('batteries-fixtures', 'zstd')}'"
-        )
-        raise FixtureFileError(msg, path=path) from exc
-    return zstandard
+    return import_extra("zstandard", "zstd", path, ".zst fixtures need the zstandard package")
 
 
 class _DecompressingReader(io.RawIOBase):

@@ -31,8 +31,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from batteries_fixtures._codecs import fast_decoder, resolve_type
-from batteries_fixtures._formats import MISSING, RawRecord
 from batteries_fixtures._raw import RAW_TYPES, raw_positions
+from batteries_fixtures._readers import MISSING, RawRecord
 from batteries_fixtures._schema import Schema, TableInfo
 from batteries_fixtures.exceptions import (
     FixtureFormatError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -16,8 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from batteries_fixtures._boundary import refuse_dangling
 from batteries_fixtures._codecs import resolve_type
-from batteries_fixtures._compression import strip_codec
-from batteries_fixtures._formats import Format, RecordWriter, format_from_name
+from batteries_fixtures._formats import (
+    JsonFormat,
+    add_natural_keys,
+    context_for,
+    format_for_file,
+    resolve_format,
+)
+from batteries_fixtures._formats.json import RecordWriter as JsonRecordWriter
 from batteries_fixtures._graph import sort_tables
 from batteries_fixtures._keyless import order_by as keyless_order_by
 from batteries_fixtures._natural_keys import NaturalKeys
@@ -30,6 +37,7 @@ from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._subset import check_where, plan_subset, refused
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
+from batteries_fixtures.formats import FixtureFormat, RecordWriter
 from batteries_models import BatteriesSettings, Database
 
 __all__ = ["dump"]
@@ -41,7 +49,7 @@ async def dump(
     *,
     tables: Sequence[str] = (),
     exclude: Sequence[str] = (),
-    format: Format | None = None,
+    format: str | FixtureFormat | None = None,
     indent: int | None = None,
     natural_foreign: bool = False,
     natural_primary: bool = False,
@@ -55,7 +63,7 @@ async def dump(
     settings: BatteriesSettings | None = None,
     progress: Progress | None = None,
 ) -> DumpReport:
-    """Dump tables of ``database`` to a JSON or JSONL fixture.
+    """Dump tables of ``database`` to a fixture: JSON, JSONL, YAML, CSV, Django's, a plugin's.
 
     Rows are read in one read-only snapshot transaction (REPEATABLE READ READ ONLY on
     PostgreSQL), tables in foreign-key order (ties by name), rows by primary key (by every
@@ -74,17 +82,20 @@ async def dump(
         tables: Tables to dump (default: every table).
         exclude: Tables to leave out. A dump that would leave rows pointing at a table it
             does not include is refused, naming the foreign keys.
-        format: ``"json"`` or ``"jsonl"``; from the output's extension when not given (the one
-            before a compression suffix: ``rows.jsonl.gz`` is JSONL), else JSON.
+        format: A format's name (``"json"``, ``"jsonl"``, ``"yaml"``, ``"csv"``, ``"django"``,
+            a plugin's) or a :class:`~batteries_fixtures.formats.FixtureFormat`; from the
+            output's extension when not given (the one before a compression suffix:
+            ``rows.jsonl.gz`` is JSONL), else JSON. CSV needs ``split``; Django's format
+            refuses it.
         indent: Indent JSON records by this many spaces (one record per line otherwise).
         natural_foreign: Write foreign keys to tables with a natural key as that natural key.
         natural_primary: Omit surrogate primary keys of tables with a natural key (implies
             ``natural_foreign``, or the rows pointing at them could not be loaded).
-        split: Write one file per table into the folder ``output``
-            (``<table>.json`` or ``<table>.jsonl``), all put in place when the dump succeeded.
+        split: Write one file per table into the folder ``output`` (``<table>.json``, or the
+            format's suffix), all put in place when the dump succeeded.
         jobs: Read this many tables at once on PostgreSQL, on connections sharing one
             exported snapshot; the output is byte for byte that of ``jobs=1``. SQLite reads
-            on one connection.
+            on one connection, and so does one file of a format other than JSON or JSONL.
         allow_dangling: Dump even when rows point at tables or rows left out (the database
             the dump is loaded into must hold those rows).
         where: Limit tables to some rows: ``{"book": "published >= '2024-01-01'"}``. The SQL
@@ -118,13 +129,14 @@ async def dump(
     if split and (name == "-" or not isinstance(output, str | os.PathLike)):
         msg = "split writes one file per table: give a folder as the output, not a stream"
         raise FixtureFileError(msg, path=name)
-    fmt: Format = format or format_from_name(None if name == "-" or split else strip_codec(name))
-    report = DumpReport(output=name, format=fmt)
+    fmt = _dump_format(format, name, split=split)
+    report = DumpReport(output=name, format=fmt.name)
     async with open_database(database, models, settings) as (db, models):
         await db.ping()
         async with open_snapshot(db, jobs) as snapshot:
             connection = snapshot.connection
             schema = await load_schema(connection, models, schemas)
+            add_natural_keys(schema, [fmt])
             chosen = _select(schema, tables, exclude, where or {})
             subset = plan_subset(
                 schema, chosen, where or {}, related=with_related, excluded=exclude
@@ -136,6 +148,7 @@ async def dump(
                 async with refused(subset):
                     await refuse_dangling(connection, schema, chosen, subset)
             order = sort_tables(chosen, schema.edges(chosen))
+            context = context_for(schema, order=order, indent=indent)
             keys = None
             if natural_foreign:
                 keys = NaturalKeys(schema, order, natural_primary=natural_primary)
@@ -158,16 +171,17 @@ async def dump(
 
             if split:
                 assert isinstance(output, str | os.PathLike)
-                with SplitOutput(Path(output), fmt) as files:
+                with SplitOutput(Path(output), fmt.suffixes[0]) as files:
 
                     async def one_file(connection: AsyncConnection, table: str) -> int:
-                        writer = RecordWriter(files.open(table), fmt, indent)
+                        own = dataclasses.replace(context, table=table)
+                        writer = fmt.writer(files.open(table), own)
                         count = await write_table(connection, table, writer)
                         writer.close()
                         return count
 
                     report.tables = await snapshot.map(order, one_file)
-            elif len(snapshot.workers) > 1:
+            elif len(snapshot.workers) > 1 and isinstance(fmt, JsonFormat):
                 # Tables read in parallel go to temporary files (flat memory), joined in order:
                 # the same bytes as one connection writing them in turn.
                 parts = Parts()
@@ -175,27 +189,47 @@ async def dump(
 
                     async def one_part(connection: AsyncConnection, table: str) -> int:
                         with parts.open(table) as stream:
-                            writer = RecordWriter(stream, fmt, indent, fragment=True)
+                            writer = fmt.fragment_writer(stream, context)
                             count = await write_table(connection, table, writer)
                             writer.close()
                             return count
 
                     report.tables = await snapshot.map(order, one_part)
                     with open_output(output) as stream:
-                        writer = RecordWriter(stream, fmt, indent)
+                        whole = fmt.writer(stream, context)
                         for table in order:
-                            writer.append(partial(parts.copy, table), report.tables[table])
-                        writer.close()
+                            whole.append(partial(parts.copy, table), report.tables[table])
+                        whole.close()
                 finally:
                     parts.close()
             else:
                 with open_output(output) as stream:
-                    writer = RecordWriter(stream, fmt, indent)
+                    writer = fmt.writer(stream, context)
                     for table in order:
                         report.tables[table] = await write_table(connection, table, writer)
                     writer.close()
     report.duration = time.perf_counter() - started
     return report
+
+
+def _dump_format(chosen: str | FixtureFormat | None, name: str, *, split: bool) -> FixtureFormat:
+    """The format to write: ``chosen``, else the output's suffix's, else JSON."""
+    fmt = resolve_format(chosen)
+    if fmt is None:
+        fmt = (format_for_file(name) if name != "-" and not split else None) or JsonFormat()
+    if split and fmt.single_file:
+        msg = (
+            f"The {fmt.name} format writes every table into one file: leave out --split "
+            "and give a file as the output"
+        )
+        raise FixtureFileError(msg, path=name)
+    if not split and fmt.one_table_per_file:
+        msg = (
+            f"{fmt.name.upper()} holds one table per file: dump with --split -o FOLDER "
+            f"--format {fmt.name}"
+        )
+        raise FixtureFileError(msg, path=name)
+    return fmt
 
 
 def _select(
@@ -310,7 +344,9 @@ async def _dump_table(
     if progress is not None:
         total = int((await connection.execute(count_rows)).scalar_one())
         progress(info.name, 0, total)
-    if keys is None:  # PostgreSQL may write the records itself, the same bytes
+    # PostgreSQL may write JSON and JSONL records itself, the same bytes; other formats'
+    # writers take the records as Python values.
+    if keys is None and isinstance(writer, JsonRecordWriter):
         copied = await copy_records(
             connection, info, writer, order_by, total=total, progress=progress, rows=rows
         )

@@ -11,6 +11,8 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
+from typing import IO
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -20,14 +22,23 @@ from sqlalchemy.schema import DropTable
 from batteries_fixtures._apply import Applier, Mode
 from batteries_fixtures._convert import Converter
 from batteries_fixtures._db_errors import connection_lost, first_line, integrity_error
+from batteries_fixtures._formats import (
+    add_natural_keys,
+    context_for,
+    formats_of_sources,
+    resolve_format,
+    suffixes_of,
+)
 from batteries_fixtures._graph import plan_load
 from batteries_fixtures._pg_codecs import LOAD_SETTINGS
+from batteries_fixtures._readers import RawRecord
 from batteries_fixtures._reports import LoadReport, TableCounts
 from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, expand_sources, open_source
-from batteries_fixtures._stage import stage
+from batteries_fixtures._stage import ReadFile, stage
 from batteries_fixtures._target import Progress, open_database
 from batteries_fixtures.exceptions import FixtureError
+from batteries_fixtures.formats import FixtureFormat
 from batteries_models import BatteriesSettings, Database, mask_url
 
 __all__ = ["Mode", "Source", "load"]
@@ -38,6 +49,7 @@ async def load(
     sources: Source | Sequence[Source],
     *,
     mode: Mode = "merge",
+    format: str | FixtureFormat | None = None,
     dry_run: bool = False,
     ignore_unknown: bool = False,
     models: Models = None,
@@ -69,12 +81,15 @@ async def load(
             is not given, or an ``AsyncConnection`` to load on, inside its transaction.
         sources: A path, ``"-"`` for stdin, a binary stream, or a list of those. A path ending
             in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is decompressed; a folder stands for
-            its ``.json``/``.jsonl`` files, sorted by name.
+            its fixture files (those of ``format``, else of any format), sorted by name.
         mode: ``"merge"`` (default) upserts by primary or natural key, so loading twice changes
             nothing; ``"append"`` inserts only and fails on an existing key; ``"truncate"``
             first deletes every row of the fixture's tables (and no other table: rows of other
             tables pointing at them are refused up front). A table without a primary key is
             appended to; a merge refuses one that holds rows.
+        format: The format of every source: a name (``"yaml"``, ``"django"``, a plugin's) or a
+            :class:`~batteries_fixtures.formats.FixtureFormat`. By default each file's suffix
+            chooses (``.yaml``, ``.csv``...), and JSON or JSONL is read otherwise.
         dry_run: Do everything, report, then roll back: nothing is written.
         ignore_unknown: Skip tables and fields the schema does not have (and generated
             columns) instead of failing.
@@ -99,7 +114,9 @@ async def load(
         items = [sources]  # type: ignore[list-item]
     else:
         items = list(sources)
-    items = expand_sources(items)  # a folder (dump --split) loads all its files, by name
+    chosen = resolve_format(format)
+    items = expand_sources(items, partial(suffixes_of, chosen))  # a folder: its files, by name
+    formats = formats_of_sources(items, chosen)
     if mode not in ("merge", "append", "truncate"):
         msg = f"Unknown load mode {mode!r}: use 'merge', 'append' or 'truncate'"
         raise ValueError(msg)
@@ -110,20 +127,34 @@ async def load(
     report = LoadReport(dry_run=dry_run, mode=mode)
     if isinstance(database, AsyncConnection):
         schema = await load_schema(database, models, schemas)
-        await _run(database, items, schema, report, mode, progress, dry_run, ignore_unknown)
+        read = _reader(schema, formats)
+        await _run(database, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
     else:
         async with open_database(database, models, settings) as (db, models):
             async with db.connect() as probe:
                 schema = await load_schema(probe, models, schemas)
-            await _run(db, items, schema, report, mode, progress, dry_run, ignore_unknown)
+            read = _reader(schema, formats)
+            await _run(db, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
+
+
+def _reader(schema: Schema, formats: list[FixtureFormat]) -> ReadFile:
+    """The records of each source, read by its format (which may add natural keys first)."""
+    add_natural_keys(schema, formats)
+    context = context_for(schema)
+
+    def read(index: int, stream: IO[bytes], path: str) -> Iterable[RawRecord]:
+        return formats[index].read(stream, path, context)
+
+    return read
 
 
 async def _run(
     db: Database | AsyncConnection,
     items: list[Source],
     schema: Schema,
+    read: ReadFile,
     report: LoadReport,
     mode: Mode,
     progress: Progress | None,
@@ -136,7 +167,7 @@ async def _run(
     try:
         async with _transaction(db) as connection:
             converters = await stage(
-                connection, items, schema, ignore_unknown=ignore_unknown, report=report
+                connection, items, schema, read=read, ignore_unknown=ignore_unknown, report=report
             )
             names = list(converters)
             plan = plan_load(

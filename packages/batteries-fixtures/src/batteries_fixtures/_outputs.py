@@ -24,7 +24,6 @@ from typing import IO
 from urllib.parse import quote
 
 from batteries_fixtures._compression import codec_for, compressed_writer
-from batteries_fixtures._formats import Format
 from batteries_fixtures.exceptions import FixtureFileError
 
 __all__ = ["Output", "Parts", "SplitOutput", "open_output", "output_name", "table_file_name"]
@@ -145,21 +144,22 @@ def open_output(output: Output) -> Iterator[IO[str]]:
     file.commit()
 
 
-def table_file_name(table: str, fmt: Format) -> str:
+def table_file_name(table: str, suffix: str) -> str:
     """The file of ``table`` in a split dump: safe on every file system, the same every time.
 
     Letters, digits, ``_``, ``-`` and ``.`` stay (``audit.events`` -> ``audit.events.json``);
     anything else is %-escaped, so two tables never share a file and the name reads back.
+    ``suffix`` is the format's (``.json``).
     """
-    return f"{quote(table, safe='')}.{fmt}"
+    return f"{quote(table, safe='')}{suffix}"
 
 
 class SplitOutput:
     """One file per table in ``folder``, all put in place together when the dump succeeded."""
 
-    def __init__(self, folder: Path, fmt: Format) -> None:
+    def __init__(self, folder: Path, suffix: str) -> None:
         self._folder = folder
-        self._format = fmt
+        self._suffix = suffix
         self._files: list[_AtomicFile] = []
 
     def __enter__(self) -> SplitOutput:
@@ -175,7 +175,7 @@ class SplitOutput:
 
     def open(self, table: str) -> IO[str]:
         """A text stream for ``table``'s file."""
-        file = _AtomicFile(self._folder / table_file_name(table, self._format))
+        file = _AtomicFile(self._folder / table_file_name(table, self._suffix))
         self._files.append(file)
         return file.stream
 

@@ -10,17 +10,19 @@ the stdlib's decoder, so values, limits and error messages are the stdlib reader
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import math
 import re
 from collections.abc import Generator, Iterator
-from typing import IO, Any, NamedTuple
+from dataclasses import dataclass
+from typing import IO, Any, Literal, NamedTuple
 
 import orjson
 
 from batteries_fixtures.exceptions import FixtureError, FixtureFileError, FixtureFormatError
 
-__all__ = ["MAX_DEPTH", "MISSING", "RawRecord", "read_records"]
+__all__ = ["MAX_DEPTH", "MISSING", "RawRecord", "Utf8Chunks", "Utf8Text", "read_records"]
 
 _CHUNK = 1 << 20
 _TRIM_AT = 1 << 16
@@ -32,6 +34,8 @@ _INT_EDGE = 2.0**63
 # Values orjson reads as the stdlib does (MISSING: a record without "pk").
 _SCALARS = frozenset({str, int, bool, type(None), object})
 _RECORD_KEYS = frozenset({"table", "pk", "fields"})
+# Django's records name their table "model" (``app.model``); the rest is the same shape.
+_DJANGO_KEYS = frozenset({"model", "pk", "fields"})
 _NO_FIELDS: dict[str, Any] = {}
 # A \\uD800-\\uDFFF escape: the only way a lone surrogate (text no database stores) gets in.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -107,10 +111,14 @@ def _record(path: str, index: int, line: int, table: str, pk: Any, fields: Any) 
 _new_tuple: Any = tuple.__new__
 
 
-def read_records(stream: IO[bytes], path: str) -> Iterator[RawRecord]:
+def read_records(
+    stream: IO[bytes], path: str, *, table_key: Literal["table", "model"] = "table"
+) -> Iterator[RawRecord]:
     """Parse records from a binary stream incrementally: JSON list or JSONL, sniffed.
 
-    UTF-8 with or without a BOM is read; UTF-16 is refused with a clear message.
+    UTF-8 with or without a BOM is read; UTF-16 is refused with a clear message. With
+    ``table_key="model"``, records are Django's (``{"model": "app.model", ...}``): the model's
+    label is then the record's ``table``.
 
     Raises:
         FixtureFileError: The file is not UTF-8.
@@ -121,23 +129,101 @@ def read_records(stream: IO[bytes], path: str) -> Iterator[RawRecord]:
     if first is None:
         msg = f"{path}: the file is empty; expected a JSON list of records or JSONL records"
         raise FixtureFormatError(msg, path=path)
+    shape = _SHAPES[table_key]
     if first == "[":
-        yield from _read_json_list(reader, path)
+        yield from _read_json_list(reader, path, shape)
     else:
-        yield from _read_jsonl(reader, path)
+        yield from _read_jsonl(reader, path, shape)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The keys of a record: ``table``, ``pk``, ``fields`` (or Django's ``model`` for ``table``)."""
+
+    table: str
+    keys: frozenset[str]
+
+
+_SHAPES = {"table": _Shape("table", _RECORD_KEYS), "model": _Shape("model", _DJANGO_KEYS)}
+
+
+class Utf8Chunks:
+    r"""UTF-8 text of a binary stream, a chunk at a time; a BOM is dropped.
+
+    UTF-16 (PowerShell's default), bytes that are not UTF-8 and a stream that cannot be read
+    are :class:`FixtureFileError`\ s naming the file (and the byte offset).
+    """
+
+    def __init__(self, stream: IO[bytes], path: str, size: int | None = None) -> None:
+        self._stream = stream
+        self._path = path
+        self._size = size or _CHUNK
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._bytes_read = 0
+
+    def next(self) -> tuple[str, bool]:
+        """The next chunk's text (maybe empty), and whether the stream has ended."""
+        try:
+            data = self._stream.read(self._size)
+        except FixtureError:  # a decompressor's own message already names the file
+            raise
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            msg = f"{self._path}: cannot read the fixture: {exc}"
+            raise FixtureFileError(msg, path=self._path) from exc
+        first = self._bytes_read == 0
+        if first:
+            self._check_encoding(data)
+        final = not data
+        try:
+            text = self._decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            offset = self._bytes_read + exc.start
+            msg = f"{self._path}: not valid UTF-8 at byte {offset}; save the fixture as UTF-8"
+            raise FixtureFileError(msg, path=self._path) from exc
+        self._bytes_read += len(data)
+        if first and text.startswith("\ufeff"):
+            text = text[1:]
+        return text, final
+
+    def _check_encoding(self, head: bytes) -> None:
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:4]:
+            msg = (
+                f"{self._path}: the file is UTF-16 encoded (PowerShell's default); "
+                "save it as UTF-8, e.g. Out-File -Encoding utf8"
+            )
+            raise FixtureFileError(msg, path=self._path)
+
+
+class Utf8Text(io.TextIOBase):
+    """A binary stream as a readable UTF-8 text stream (for parsers that take one)."""
+
+    def __init__(self, stream: IO[bytes], path: str) -> None:
+        self._chunks = Utf8Chunks(stream, path, 1 << 16)
+        self._pending = ""
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        whole = size is None or size < 0
+        while not self._eof and (whole or len(self._pending) < size):  # type: ignore[operator]
+            text, self._eof = self._chunks.next()
+            self._pending += text
+        if whole:
+            text, self._pending = self._pending, ""
+        else:
+            text, self._pending = self._pending[:size], self._pending[size:]
+        return text
 
 
 class _TextReader:
     """UTF-8 text from a binary stream, chunk by chunk, with positions for messages."""
 
     def __init__(self, stream: IO[bytes], path: str) -> None:
-        self._stream = stream
-        self._path = path
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
-        self._bytes_read = 0
+        self._chunks = Utf8Chunks(stream, path)
         self.buffer = ""
         self.eof = False
-        self._first = True
         # Lines and columns of the text already dropped from the buffer.
         self._lines_before = 0
         self._column_before = 0
@@ -150,38 +236,9 @@ class _TextReader:
         """Append the next chunk to the buffer; False at end of file."""
         if self.eof:
             return False
-        try:
-            data = self._stream.read(_CHUNK)
-        except FixtureError:  # a decompressor's own message already names the file
-            raise
-        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
-            msg = f"{self._path}: cannot read the fixture: {exc}"
-            raise FixtureFileError(msg, path=self._path) from exc
-        if self._first:
-            self._first = False
-            self._check_encoding(data)
-        final = not data
-        try:
-            text = self._decoder.decode(data, final=final)
-        except UnicodeDecodeError as exc:
-            offset = self._bytes_read + exc.start
-            msg = f"{self._path}: not valid UTF-8 at byte {offset}; save the fixture as UTF-8"
-            raise FixtureFileError(msg, path=self._path) from exc
-        self._bytes_read += len(data)
-        if self._bytes_read == len(data) and text.startswith("\ufeff"):
-            text = text[1:]
+        text, self.eof = self._chunks.next()
         self.buffer += text
-        if final:
-            self.eof = True
-        return bool(text) or not final
-
-    def _check_encoding(self, head: bytes) -> None:
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head[:4]:
-            msg = (
-                f"{self._path}: the file is UTF-16 encoded (PowerShell's default); "
-                "save it as UTF-8, e.g. Out-File -Encoding utf8"
-            )
-            raise FixtureFileError(msg, path=self._path)
+        return bool(text) or not self.eof
 
     def first_significant(self) -> str | None:
         while True:
@@ -217,7 +274,7 @@ class _TextReader:
 _WHITESPACE = " \t\n\r"
 
 
-def _read_json_list(reader: _TextReader, path: str) -> Iterator[RawRecord]:
+def _read_json_list(reader: _TextReader, path: str, shape: _Shape) -> Iterator[RawRecord]:
     index = 0
     pos = _skip(reader, 0)
     pos += 1  # the opening bracket, checked by the caller
@@ -265,13 +322,13 @@ def _read_json_list(reader: _TextReader, path: str) -> Iterator[RawRecord]:
         if newline >= 0:
             before = index
             after, index, expect_value = yield from _line_records(
-                reader, path, newline + 1, index, line
+                reader, path, newline + 1, index, line, shape
             )
             if index > before:
                 pos, first = after, False
                 continue
         value, end = _stdlib_record(reader, path, index, line, pos)
-        yield _check_record(value, path, index, line)
+        yield _check_record(value, path, index, line, shape)
         index += 1
         first = False
         expect_value = False
@@ -340,7 +397,7 @@ def _skip(reader: _TextReader, pos: int) -> int:
 
 
 def _line_records(
-    reader: _TextReader, path: str, pos: int, index: int, line: int
+    reader: _TextReader, path: str, pos: int, index: int, line: int, shape: _Shape
 ) -> Generator[RawRecord, None, tuple[int, int, bool]]:
     """Records of a JSON list one per line from ``pos``, a line start, while lines hold one.
 
@@ -363,7 +420,7 @@ def _line_records(
             follows = body.endswith(",")
             if follows:
                 body = body[:-1].rstrip(_WHITESPACE)
-            record = _fast_record(body, path, index, line) if body.startswith("{") else None
+            record = _fast_record(body, path, index, line, shape) if body.startswith("{") else None
             if record is None:
                 return pos, index, True
             yield record
@@ -378,7 +435,7 @@ def _line_records(
             pos = 0
 
 
-def _fast_record(text: str, path: str, index: int, line: int) -> RawRecord | None:
+def _fast_record(text: str, path: str, index: int, line: int, shape: _Shape) -> RawRecord | None:
     """``text`` read by orjson when it is a record the stdlib reads the same, else None.
 
     None also for a malformed record: the stdlib path then says what is wrong with it.
@@ -387,9 +444,9 @@ def _fast_record(text: str, path: str, index: int, line: int) -> RawRecord | Non
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return None
-    if type(value) is not dict or not value.keys() <= _RECORD_KEYS:
+    if type(value) is not dict or not value.keys() <= shape.keys:
         return None
-    table = value.get("table")
+    table = value.get(shape.table)
     fields = value.get("fields", _NO_FIELDS)
     pk = value.get("pk", MISSING)
     if type(table) is not str or not table or type(fields) is not dict:
@@ -424,7 +481,7 @@ def _orjson_reads_as_stdlib(value: list[Any]) -> bool:
     return True
 
 
-def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
+def _read_jsonl(reader: _TextReader, path: str, shape: _Shape) -> Iterator[RawRecord]:
     line_number = 0
     index = 0
     pos = 0  # where the next line starts in the buffer
@@ -450,10 +507,10 @@ def _read_jsonl(reader: _TextReader, path: str) -> Iterator[RawRecord]:
             line_number += 1
             if not text.strip():
                 continue
-            record = _fast_record(text, path, index, line_number)
+            record = _fast_record(text, path, index, line_number, shape)
             if record is None:
                 value = _stdlib_line(text, path, index, line_number)
-                record = _check_record(value, path, index, line_number)
+                record = _check_record(value, path, index, line_number, shape)
             yield record
             index += 1
         if done:
@@ -535,10 +592,10 @@ def _check_text(value: Any, path: str, index: int, line: int) -> None:
             raise FixtureFormatError(msg, path=path, record=index, line=line)
 
 
-def _check_record(value: Any, path: str, index: int, line: int) -> RawRecord:
+def _check_record(value: Any, path: str, index: int, line: int, shape: _Shape) -> RawRecord:
     # The common case first and without building messages: this runs once per record.
-    if isinstance(value, dict) and value.keys() <= _RECORD_KEYS:
-        table = value.get("table")
+    if isinstance(value, dict) and value.keys() <= shape.keys:
+        table = value.get(shape.table)
         fields = value.get("fields", _NO_FIELDS)
         if type(table) is str and table and type(fields) is dict:
             if fields is _NO_FIELDS:
@@ -548,13 +605,19 @@ def _check_record(value: Any, path: str, index: int, line: int) -> RawRecord:
     if not isinstance(value, dict):
         msg = f"{where} is not a JSON object"
         raise FixtureFormatError(msg, path=path, record=index, line=line)
-    unknown = sorted(set(value) - _RECORD_KEYS)
+    unknown = sorted(set(value) - shape.keys)
     if unknown:
-        msg = f"{where} has unknown key {unknown[0]!r}; a record has 'table', 'pk' and 'fields'"
+        expected = ", ".join(f"'{key}'" for key in (shape.table, "pk", "fields"))
+        msg = f"{where} has unknown key {unknown[0]!r}; a record has {expected}"
+        if shape.table == "table" and "model" in value:
+            msg += " (this looks like a Django fixture: load it with --format django)"
         raise FixtureFormatError(msg, path=path, record=index, line=line)
-    table = value.get("table")
+    table = value.get(shape.table)
     if not isinstance(table, str) or not table:
-        msg = f"{where} has no 'table' string"
+        what = (
+            "'model' string (app_label.model_name)" if shape.table == "model" else "'table' string"
+        )
+        msg = f"{where} has no {what}"
         raise FixtureFormatError(msg, path=path, record=index, line=line)
     fields = value.get("fields", {})
     if not isinstance(fields, dict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -54,14 +54,14 @@ def _stdin() -> IO[bytes]:
     return stream.buffer
 
 
-_FIXTURE_SUFFIXES = (".json", ".jsonl", ".ndjson")
-
-
-def expand_sources(sources: list[Source]) -> list[Source]:
+def expand_sources(
+    sources: list[Source], suffixes_of: Callable[[], tuple[str, ...]]
+) -> list[Source]:
     """``sources`` with each folder replaced by its fixture files, sorted by name.
 
     A folder (e.g. one written by ``dump --split``) contributes every file whose name ends in
-    ``.json``, ``.jsonl`` or ``.ndjson``, compressed or not; hidden files are left out.
+    one of the fixture formats' suffixes, compressed or not; hidden files are left out.
+    ``suffixes_of`` gives them, called only for a folder (it may import plugins).
 
     Raises:
         FixtureFileError: A folder holds no fixture file.
@@ -72,19 +72,21 @@ def expand_sources(sources: list[Source]) -> list[Source]:
             expanded.append(source)
             continue
         folder = Path(source)
+        suffixes = suffixes_of()
         files = sorted(
             (
                 path
                 for path in folder.iterdir()
                 if path.is_file()
                 and not path.name.startswith(".")
-                and strip_codec(path.name).lower().endswith(_FIXTURE_SUFFIXES)
+                and strip_codec(path.name).lower().endswith(suffixes)
             ),
             key=lambda path: path.name,
         )
         if not files:
+            names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
             msg = (
-                f"Fixture folder {os.fspath(source)} holds no .json, .jsonl or .ndjson file "
+                f"Fixture folder {os.fspath(source)} holds no {names} file "
                 "(compressed or not): check the path"
             )
             raise FixtureFileError(msg, path=os.fspath(source))

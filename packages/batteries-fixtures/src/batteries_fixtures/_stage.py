@@ -8,7 +8,7 @@ flush ahead of the writes, so the two overlap. At most two flushes of converted 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.schema import CreateTable
 
 from batteries_fixtures._convert import FILE, RECORD, Converter
 from batteries_fixtures._db_errors import first_line
-from batteries_fixtures._formats import read_records
+from batteries_fixtures._formats import RawRecord
 from batteries_fixtures._raw import cast_mark, split_raw_rows
 from batteries_fixtures._reflection import unknown_table_hint
 from batteries_fixtures._reports import LoadReport, TableCounts
@@ -38,12 +38,16 @@ a few thousand records of large documents must not fill the memory either."""
 
 _Batch = list[tuple[Converter, list[tuple[Any, ...]]]]
 
+ReadFile = Callable[[int, IO[bytes], str], Iterable[RawRecord]]
+"""The records of the ``n``-th source, given its stream and name (its format's reader)."""
+
 
 async def stage(
     connection: AsyncConnection,
     sources: list[Source],
     schema: Schema,
     *,
+    read: ReadFile,
     ignore_unknown: bool,
     report: LoadReport,
 ) -> dict[str, Converter]:
@@ -53,7 +57,9 @@ async def stage(
     unknown tables skipped with ``ignore_unknown`` are counted in ``report.tables``.
     """
     converters: dict[str, Converter] = {}
-    batches = _read(sources, schema, converters, ignore_unknown=ignore_unknown, report=report)
+    batches = _read(
+        sources, schema, converters, read=read, ignore_unknown=ignore_unknown, report=report
+    )
     created: set[str] = set()
     loop = asyncio.get_running_loop()
     # One reader thread of its own, not the loop's default executor: that one starts another
@@ -214,6 +220,7 @@ def _read(
     schema: Schema,
     converters: dict[str, Converter],
     *,
+    read: ReadFile,
     ignore_unknown: bool,
     report: LoadReport,
 ) -> Generator[_Batch]:
@@ -225,7 +232,7 @@ def _read(
         with open_source(source) as (stream, path):
             report.files.append(path)
             mark = _position(stream)
-            for record in read_records(stream, path):
+            for record in read(file_index, stream, path):
                 converter = converters.get(record.table)
                 if converter is None:
                     info = schema.tables.get(record.table)

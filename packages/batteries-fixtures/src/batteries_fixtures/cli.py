@@ -6,7 +6,6 @@ Commands only parse options and call :func:`batteries_fixtures.dump` /
 
 from __future__ import annotations
 
-import enum
 import gc
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from batteries_fixtures.formats import FixtureFormat
     from batteries_models import BatteriesSettings, Database
 
 __all__ = ["DatabaseName", "DatabaseUrl", "ModelsOption", "app", "main"]
@@ -24,17 +24,10 @@ T = TypeVar("T")
 
 app = typer.Typer(
     name="batteries-fixtures",
-    help="Dump a database to JSON/JSONL fixtures and load them back exactly.",
+    help="Dump a database to fixtures (JSON, JSONL, YAML, CSV, Django) and load them back exactly.",
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-class FixtureFormat(enum.StrEnum):
-    """File formats of ``--format``."""
-
-    json = "json"
-    jsonl = "jsonl"
 
 
 DatabaseUrl = Annotated[
@@ -64,6 +57,15 @@ SchemaOption = Annotated[
         "every schema of the search path is reflected anyway).",
     ),
 ]
+FormatOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--format-option",
+        "-O",
+        metavar="KEY=VALUE",
+        help="An option of the format (repeatable), e.g. django's table.APP.MODEL=TABLE.",
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print counts per table.")]
 
@@ -86,9 +88,15 @@ def dump(
         ),
     ] = "-",
     format: Annotated[
-        FixtureFormat | None,
-        typer.Option("--format", "-f", help="json or jsonl (default: from the file extension)."),
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json, jsonl, yaml, csv (with --split), django or a plugin's "
+            "(default: from the file extension, else json).",
+        ),
     ] = None,
+    format_option: FormatOption = None,
     indent: Annotated[int | None, typer.Option(help="Indent JSON records.")] = None,
     natural_foreign: Annotated[
         bool, typer.Option("--natural-foreign", help="Write foreign keys as natural keys.")
@@ -142,12 +150,13 @@ def dump(
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
-    """Dump tables to a JSON or JSONL fixture (stdout by default)."""
+    """Dump tables to a fixture (stdout by default): JSON unless the extension says otherwise."""
     from batteries_fixtures._dump import dump as dump_api
     from batteries_fixtures._subset import parse_where
 
     with _errors():
         conditions = parse_where(where or ())
+        fmt = _format(format, format_option)
         target, model_path, _ = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
@@ -157,7 +166,7 @@ def dump(
                 output,
                 tables=tables or (),
                 exclude=exclude or (),
-                format=format.value if format is not None else None,
+                format=fmt,
                 indent=indent,
                 natural_foreign=natural_foreign,
                 natural_primary=natural_primary,
@@ -186,6 +195,16 @@ def load(
             help="Fixture files (maybe compressed) or folders of them; '-' reads stdin."
         ),
     ],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Format of every file: json, jsonl, yaml, csv, django or a plugin's "
+            "(default: from each file's extension, else JSON or JSONL as read).",
+        ),
+    ] = None,
+    format_option: FormatOption = None,
     append: Annotated[
         bool, typer.Option("--append", help="Insert only; an existing key is an error.")
     ] = False,
@@ -228,6 +247,7 @@ def load(
         "append" if append else "truncate" if truncate else "merge"
     )
     with _errors():
+        fmt = _format(format, format_option)
         from batteries_models import refuse_in_production
 
         target, model_path, settings = _target(database_url, database, models)
@@ -247,6 +267,7 @@ def load(
                 target,
                 files,
                 mode=mode,
+                format=fmt,
                 dry_run=dry_run,
                 ignore_unknown=ignore_unknown,
                 models=model_path,
@@ -315,6 +336,25 @@ def _errors() -> Iterator[None]:
         lines = str(exc).strip().splitlines()
         detail = f": {lines[0]}" if lines else ""
         _fail(mask_url(f"unexpected {type(exc).__name__}{detail}"))
+
+
+def _format(name: str | None, options: list[str] | None) -> FixtureFormat | None:
+    """The format ``--format`` names, made with its ``--format-option`` pairs."""
+    if name is None:
+        if options:
+            _fail("--format-option configures a format: give --format NAME too")
+        return None
+    pairs: dict[str, str] = {}
+    for option in options or ():
+        key, equals, value = option.partition("=")
+        if not equals or not key:
+            _fail(f"--format-option {option!r} is not KEY=VALUE")
+        if key in pairs:
+            _fail(f"--format-option {key} is given twice: give each key once")
+        pairs[key] = value
+    from batteries_fixtures.formats import get_format
+
+    return get_format(name, pairs)
 
 
 def _target(

@@ -1,26 +1,50 @@
-"""Fixture files: their formats and the streaming writer (the reader is ``_readers``)."""
+"""JSON and JSONL fixtures: the formats, and their streaming writer (the reader is ``_readers``).
+
+Either format's reader reads both: a file starting with ``[`` is a JSON list, any other JSONL.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import IO, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import IO, Any, ClassVar, Literal
 
-# The reader lives in its own module; its names stay importable from here.
-from batteries_fixtures._readers import MISSING, RawRecord, read_records
+from batteries_fixtures._readers import RawRecord, read_records
+from batteries_fixtures.formats import FixtureFormat, FormatContext
 
-__all__ = ["MISSING", "Format", "RawRecord", "RecordWriter", "format_from_name", "read_records"]
+__all__ = ["Format", "JsonFormat", "JsonlFormat", "RecordWriter"]
 
 Format = Literal["json", "jsonl"]
 
-_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+class JsonFormat(FixtureFormat):
+    """A JSON list of records, one record per line (or one indented record per block)."""
+
+    name = "json"
+    suffixes: ClassVar[tuple[str, ...]] = (".json",)
+    description = "a JSON list of records, one per line (JSONL is read too)"
+    _layout: Format = "json"
+
+    def read(self, stream: IO[bytes], path: str, context: FormatContext) -> Iterator[RawRecord]:
+        """The records of a JSON list or of JSONL (sniffed), streamed."""
+        return read_records(stream, path)
+
+    def writer(self, stream: IO[str], context: FormatContext) -> RecordWriter:
+        """A writer of the whole file."""
+        return RecordWriter(stream, self._layout, context.indent)
+
+    def fragment_writer(self, stream: IO[str], context: FormatContext) -> RecordWriter:
+        """A writer of some of the file's records, joined later (``RecordWriter.append``)."""
+        return RecordWriter(stream, self._layout, context.indent, fragment=True)
 
 
-def format_from_name(name: str | None) -> Format:
-    """``jsonl`` for ``.jsonl``/``.ndjson`` names, ``json`` for everything else (and stdout)."""
-    if name and name.lower().endswith(_JSONL_SUFFIXES):
-        return "jsonl"
-    return "json"
+class JsonlFormat(JsonFormat):
+    """One JSON record per line (JSON Lines, newline-delimited JSON)."""
+
+    name = "jsonl"
+    suffixes = (".jsonl", ".ndjson")
+    description = "one JSON record per line"
+    _layout: Format = "jsonl"
 
 
 class RecordWriter:
