@@ -101,7 +101,10 @@ def test_show_names_each_source_and_masks_passwords(
     for name in ("DATABASE_URL", "BATTERIES_DATABASE_URL", "BATTERIES_MODELS", "BATTERIES_ECHO"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "pyproject.toml").write_text('[tool.batteries]\nmodels = "app.models"\n')
-    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app:s3cret-pw@db.example/app\n")
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgresql://app:s3cret-pw@db.example/app\n"
+        "BATTERIES_SCRUB_KEY=scrub-s3cret-key\n"
+    )
     monkeypatch.setenv("BATTERIES_ECHO", "true")
 
     shown = CliRunner().invoke(app, ["config", "show"])
@@ -115,6 +118,8 @@ def test_show_names_each_source_and_masks_passwords(
     assert rows["environment"].endswith("default")
     assert "environment > .env" in rows["precedence:"]
     assert "s3cret-pw" not in shown.output
+    assert rows["scrub_key"].split()[1] == "***"
+    assert "scrub-s3cret-key" not in shown.output
 
     as_json = json.loads(CliRunner().invoke(app, ["config", "show", "--json"]).stdout)
     by_name = {entry["name"]: entry for entry in as_json["settings"]}
@@ -126,6 +131,7 @@ def test_show_names_each_source_and_masks_passwords(
         "key": "DATABASE_URL",
     }
     assert by_name["echo"]["value"] is True
+    assert by_name["scrub_key"]["value"] == "***"
     assert as_json["env_files"] == [str(tmp_path / ".env")]
 
 

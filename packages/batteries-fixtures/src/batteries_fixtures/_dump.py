@@ -36,6 +36,7 @@ from batteries_fixtures._server_json import copy_records
 from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._subset import check_where, plan_subset, refused
 from batteries_fixtures._target import Progress, open_database
+from batteries_fixtures._transforms import Rule, TablePlan, Transforms, plan_transforms
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
 from batteries_fixtures.formats import FixtureFormat, RecordWriter
 from batteries_models import BatteriesSettings, Database
@@ -58,6 +59,8 @@ async def dump(
     allow_dangling: bool = False,
     where: Mapping[str, str] | None = None,
     with_related: bool = False,
+    scrub: bool = False,
+    transforms: Mapping[str, Rule] | None = None,
     models: Models = None,
     schemas: Sequence[str] = (),
     settings: BatteriesSettings | None = None,
@@ -106,6 +109,13 @@ async def dump(
             and cycles included), and the tables they live in, so the dump loads into an empty
             database; never the rows that point at them (as Django's ``dumpdata``). A table
             without a ``where`` that the dump names, or all tables by default, stays whole.
+        scrub: Run the project's transforms (``[tool.batteries.fixtures.transforms]``, rules
+            registered in :mod:`batteries_fixtures.transforms`, models'
+            ``__fixture_transforms__``) on every record, and refuse, before writing anything,
+            columns that look personal and have no rule. The scrubbers' key is
+            ``BATTERIES_SCRUB_KEY``.
+        transforms: Rules of this dump (``{"customer.email": "email"}``), over the project's;
+            they run even without ``scrub``.
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``
             (for a database given by name: its configured models, if any).
         schemas: Schemas to reflect besides those of the search path (their tables are named
@@ -147,6 +157,7 @@ async def dump(
             if not allow_dangling:
                 async with refused(subset):
                     await refuse_dangling(connection, schema, chosen, subset)
+            plan = plan_transforms(schema, chosen, settings=settings, extra=transforms, scrub=scrub)
             order = sort_tables(chosen, schema.edges(chosen))
             context = context_for(schema, order=order, indent=indent)
             keys = None
@@ -167,6 +178,7 @@ async def dump(
                         natural_primary=natural_primary,
                         progress=progress,
                         rows=subset.rows(table),
+                        transforms=_plan_of(plan, table),
                     )
 
             if split:
@@ -210,6 +222,11 @@ async def dump(
                     writer.close()
     report.duration = time.perf_counter() - started
     return report
+
+
+def _plan_of(transforms: Transforms | None, table: str) -> tuple[Transforms, TablePlan] | None:
+    plan = transforms.table(table) if transforms is not None else None
+    return None if plan is None or transforms is None else (transforms, plan)
 
 
 def _dump_format(chosen: str | FixtureFormat | None, name: str, *, split: bool) -> FixtureFormat:
@@ -316,6 +333,7 @@ async def _dump_table(
     natural_primary: bool,
     progress: Progress | None,
     rows: ColumnElement[bool] | None = None,
+    transforms: tuple[Transforms, TablePlan] | None = None,
 ) -> int:
     table = info.table
     columns = info.columns
@@ -346,7 +364,7 @@ async def _dump_table(
         progress(info.name, 0, total)
     # PostgreSQL may write JSON and JSONL records itself, the same bytes; other formats'
     # writers take the records as Python values.
-    if keys is None and isinstance(writer, JsonRecordWriter):
+    if keys is None and transforms is None and isinstance(writer, JsonRecordWriter):
         copied = await copy_records(
             connection, info, writer, order_by, total=total, progress=progress, rows=rows
         )
@@ -422,16 +440,26 @@ async def _dump_table(
         return record
 
     count = 0
+    written = 0
     result = await connection.stream(stmt)
     async for partition in result.partitions(_PARTITION):
-        for row in partition:
-            writer.write(encode(row))
+        if transforms is None:
+            for row in partition:
+                writer.write(encode(row))
+            written += len(partition)
+        else:
+            every, table_plan = transforms
+            for row in partition:
+                record = every.on_dump(table_plan, encode(row))
+                if record is not None:
+                    writer.write(record)
+                    written += 1
         count += len(partition)
         if progress is not None:
             progress(info.name, count, max(total, count))
     if progress is not None:
         progress(info.name, count, max(total, count))
-    return count
+    return written
 
 
 _PARTITION = 1000

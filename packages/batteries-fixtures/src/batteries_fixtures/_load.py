@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import IO
+from typing import IO, NamedTuple
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -37,6 +37,7 @@ from batteries_fixtures._schema import Models, Schema, load_schema
 from batteries_fixtures._sources import Source, expand_sources, open_source
 from batteries_fixtures._stage import ReadFile, stage
 from batteries_fixtures._target import Progress, open_database
+from batteries_fixtures._transforms import Rule, plan_transforms
 from batteries_fixtures.exceptions import FixtureError
 from batteries_fixtures.formats import FixtureFormat
 from batteries_models import BatteriesSettings, Database, mask_url
@@ -52,6 +53,8 @@ async def load(
     format: str | FixtureFormat | None = None,
     dry_run: bool = False,
     ignore_unknown: bool = False,
+    scrub: bool = False,
+    transforms: Mapping[str, Rule] | None = None,
     models: Models = None,
     schemas: Sequence[str] = (),
     settings: BatteriesSettings | None = None,
@@ -93,6 +96,11 @@ async def load(
         dry_run: Do everything, report, then roll back: nothing is written.
         ignore_unknown: Skip tables and fields the schema does not have (and generated
             columns) instead of failing.
+        scrub: Run the project's transforms on every record as it is read (as ``dump``'s
+            ``scrub``: scrub a production dump while it loads into staging), and refuse a
+            table of the files with a personal-looking column that has no rule.
+        transforms: Rules of this load (``{"customer.email": "email"}``), over the project's;
+            they run even without ``scrub``.
         models: A models module path, a ``MetaData`` or model classes; reflect when ``None``
             (for a database given by name: its configured models, if any).
         schemas: Schemas to reflect besides those of the search path (their tables are named
@@ -125,27 +133,46 @@ async def load(
             with open_source(item):
                 pass
     report = LoadReport(dry_run=dry_run, mode=mode)
+    rules = _Rules(scrub, transforms, settings)
     if isinstance(database, AsyncConnection):
         schema = await load_schema(database, models, schemas)
-        read = _reader(schema, formats)
+        read = _reader(schema, formats, rules)
         await _run(database, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
     else:
         async with open_database(database, models, settings) as (db, models):
             async with db.connect() as probe:
                 schema = await load_schema(probe, models, schemas)
-            read = _reader(schema, formats)
+            read = _reader(schema, formats, rules)
             await _run(db, items, schema, read, report, mode, progress, dry_run, ignore_unknown)
     report.duration = time.perf_counter() - started
     return report
 
 
-def _reader(schema: Schema, formats: list[FixtureFormat]) -> ReadFile:
-    """The records of each source, read by its format (which may add natural keys first)."""
+class _Rules(NamedTuple):
+    scrub: bool
+    extra: Mapping[str, Rule] | None
+    settings: BatteriesSettings | None
+
+
+def _reader(schema: Schema, formats: list[FixtureFormat], rules: _Rules) -> ReadFile:
+    """The records of each source, read by its format (which may add natural keys first).
+
+    With transforms, each record goes through them as it is read, before any staging.
+    """
     add_natural_keys(schema, formats)
     context = context_for(schema)
+    transforms = plan_transforms(
+        schema,
+        schema.tables,
+        settings=rules.settings,
+        extra=rules.extra,
+        scrub=rules.scrub,
+        guard_now=False,
+    )
 
     def read(index: int, stream: IO[bytes], path: str) -> Iterable[RawRecord]:
-        return formats[index].read(stream, path, context)
+        records = formats[index].read(stream, path, context)
+        return records if transforms is None else transforms.on_load(records)
 
     return read
 

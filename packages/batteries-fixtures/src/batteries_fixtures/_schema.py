@@ -50,6 +50,8 @@ class TableInfo:
             gives one says ``OVERRIDING SYSTEM VALUE``).
         sequences: The sequence each column's default draws from, by column key (PostgreSQL).
         only: The table has ``INHERITS`` children, whose rows are read apart (``ONLY``).
+        transforms: The rules its model declares (``__fixture_transforms__``, or the
+            ``Table``'s ``info["fixture_transforms"]``), by column key (``"*"``: the record).
     """
 
     table: Table
@@ -63,6 +65,7 @@ class TableInfo:
     identity: dict[str, bool] = field(default_factory=dict)
     sequences: dict[str, SequenceRef] = field(default_factory=dict)
     only: bool = False
+    transforms: dict[str, Any] = field(default_factory=dict)
 
     def check_supported(self) -> None:
         """Raise ``FixtureSchemaError`` when a column type has no fixture codec."""
@@ -181,6 +184,7 @@ async def load_schema(
     dialect = connection.dialect
     catalog: Catalog = await connection.run_sync(read_catalog)
     natural: dict[str, tuple[str, ...]] = {}
+    transforms: dict[str, dict[str, Any]] = {}
     if models is None:
         metadata = MetaData()
         tables: list[Table] = await connection.run_sync(_reflect, metadata, catalog, schemas)
@@ -191,7 +195,7 @@ async def load_schema(
                 "schema is its own (Table(..., schema=...)): leave --schema out"
             )
             raise FixtureSchemaError(msg)
-        tables, natural = _tables_of(models)
+        tables, natural, transforms = _tables_of(models)
         missing: list[str] = await connection.run_sync(_missing, tables)
         if missing:
             msg = (
@@ -201,7 +205,11 @@ async def load_schema(
             raise FixtureSchemaError(msg, table=missing[0])
     infos: dict[str, TableInfo] = {}
     for table in tables:
-        infos[table.fullname] = _table_info(table, natural.get(table.fullname), dialect)
+        info = _table_info(table, natural.get(table.fullname), dialect)
+        info.transforms = transforms.get(table.fullname) or dict(
+            table.info.get("fixture_transforms") or {}
+        )
+        infos[table.fullname] = info
     facts: dict[str, ColumnFacts] = await connection.run_sync(
         column_facts, [(name, info.table) for name, info in infos.items()]
     )
@@ -250,19 +258,28 @@ def _apply_facts(info: TableInfo, facts: ColumnFacts, *, only: bool) -> None:
 
 def _tables_of(
     models: str | MetaData | Iterable[type[Any] | Table],
-) -> tuple[list[Table], dict[str, tuple[str, ...]]]:
+) -> tuple[list[Table], dict[str, tuple[str, ...]], dict[str, dict[str, Any]]]:
+    """The tables of ``models``, with the natural keys and transforms their models declare."""
     natural: dict[str, tuple[str, ...]] = {}
+    transforms: dict[str, dict[str, Any]] = {}
+
+    def declared(name: str, model: Any) -> None:
+        key = getattr(model, "__natural_key__", None)
+        if key is not None:
+            natural[name] = tuple(key)
+        rules = getattr(model, "__fixture_transforms__", None)
+        if rules:
+            transforms[name] = dict(rules)
+
     if isinstance(models, str):
         from batteries_models import discover_models
 
         found = discover_models(models)
         for name, model in found.models.items():
-            key = getattr(model, "__natural_key__", None)
-            if key is not None:
-                natural[name] = tuple(key)
-        return list(found.tables.values()), natural
+            declared(name, model)
+        return list(found.tables.values()), natural, transforms
     if isinstance(models, MetaData):
-        return list(models.tables.values()), natural
+        return list(models.tables.values()), natural, transforms
     tables: list[Table] = []
     for item in models:
         if isinstance(item, Table):
@@ -273,10 +290,8 @@ def _tables_of(
             msg = f"{item!r} is neither a table model nor a Table"
             raise FixtureSchemaError(msg)
         tables.append(table)
-        key = getattr(item, "__natural_key__", None)
-        if key is not None:
-            natural[table.fullname] = tuple(key)
-    return tables, natural
+        declared(table.fullname, item)
+    return tables, natural, transforms
 
 
 def _table_info(table: Table, declared: tuple[str, ...] | None, dialect: Dialect) -> TableInfo:

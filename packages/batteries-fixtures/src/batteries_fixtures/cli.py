@@ -67,6 +67,15 @@ FormatOption = Annotated[
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+Scrub = Annotated[
+    bool,
+    typer.Option(
+        "--scrub",
+        help="Run the transforms of [tool.batteries.fixtures.transforms] (and those registered "
+        "in Python) on every record; refuse personal-looking columns without a rule. Key: "
+        "BATTERIES_SCRUB_KEY.",
+    ),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Print counts per table.")]
 
 
@@ -143,6 +152,7 @@ def dump(
             "pointing at them), so the dump loads into an empty database.",
         ),
     ] = False,
+    scrub: Scrub = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
@@ -157,7 +167,7 @@ def dump(
     with _errors():
         conditions = parse_where(where or ())
         fmt = _format(format, format_option)
-        target, model_path, _ = _target(database_url, database, models)
+        target, model_path, settings = _target(database_url, database, models)
     with _progress(quiet=quiet) as progress, _errors():
         report = _run(
             target,
@@ -175,7 +185,9 @@ def dump(
                 allow_dangling=allow_dangling,
                 where=conditions,
                 with_related=with_related,
+                scrub=scrub,
                 models=model_path,
+                settings=settings,
                 schemas=schema or (),
                 progress=progress,
             ),
@@ -231,6 +243,7 @@ def load(
             help="Skip tables and fields the schema lacks, and generated columns.",
         ),
     ] = False,
+    scrub: Scrub = False,
     database_url: DatabaseUrl = None,
     database: DatabaseName = None,
     models: ModelsOption = None,
@@ -270,7 +283,9 @@ def load(
                 format=fmt,
                 dry_run=dry_run,
                 ignore_unknown=ignore_unknown,
+                scrub=scrub,
                 models=model_path,
+                settings=settings,
                 schemas=schema or (),
                 progress=progress,
             ),

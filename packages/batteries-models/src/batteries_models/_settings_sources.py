@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import AliasChoices, ValidationError
+from pydantic import AliasChoices, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     DotEnvSettingsSource,
@@ -91,6 +91,8 @@ class SettingSource:
     @property
     def display(self) -> str:
         """The value as text, with every password in it replaced by ``***``."""
+        if isinstance(self.value, SecretStr):
+            return "***" if self.value.get_secret_value() else "''"
         return mask_url(str(self.value)) if isinstance(self.value, str) else repr(self.value)
 
     def describe(self) -> str:

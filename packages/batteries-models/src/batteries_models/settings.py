@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic import BaseModel as PydanticModel
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -142,6 +142,15 @@ class BatteriesSettings(BaseSettings):
     environment: Environment = Field(
         default="development",
         description="Where the project runs; development tools refuse to run in 'production'.",
+    )
+    fixtures: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Options of batteries-fixtures ([tool.batteries.fixtures]): its transforms.",
+    )
+    scrub_key: SecretStr | None = Field(
+        default=None,
+        description="Secret key of the scrubbers' keyed hash (fixtures --scrub); keep it out of "
+        "pyproject.toml: BATTERIES_SCRUB_KEY.",
     )
 
     _recording: Any = PrivateAttr(default=None)
