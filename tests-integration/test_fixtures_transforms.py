@@ -400,6 +400,12 @@ models = "{module}"
 "customer.email" = "email"
 "customer.nickname" = "name"
 "invoice.issued_on" = {{ scrub = "date_shift", days = 7 }}
+"invoice" = "{rules}:only_first_invoice"
+"""
+
+RULES_MODULE = """
+def only_first_invoice(record):
+    return record if record.pk == 1 else None
 """
 
 
@@ -410,7 +416,8 @@ def shop(
     """A project with its transforms in pyproject.toml and its key in .env."""
     module = f"shop_models_{uuid.uuid4().hex[:10]}"
     (tmp_path / f"{module}.py").write_text(MODELS.format(extra=""), encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(module=module), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(module=module, rules=f"{module}_rules"), encoding="utf-8")
+    (tmp_path / f"{module}_rules.py").write_text(RULES_MODULE, encoding="utf-8")
     (tmp_path / ".env").write_text(f"BATTERIES_SCRUB_KEY={KEY}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -420,6 +427,7 @@ def shop(
     yield tmp_path, module
     sys.modules.pop(module, None)
     sys.modules.pop(f"{module}_v2", None)
+    sys.modules.pop(f"{module}_rules", None)
 
 
 def _cli(*args: str, code: int = 0) -> str:
@@ -447,7 +455,8 @@ def test_the_command_line_scrubs_with_the_projects_rules_and_catches_a_new_colum
                     "VALUES (1, 'ann@corp.example', 'annie')"
                 )
                 await connection.exec_driver_sql(
-                    "INSERT INTO invoice (id, customer_id, issued_on) VALUES (1, 1, '2024-06-01')"
+                    "INSERT INTO invoice (id, customer_id, issued_on) "
+                    "VALUES (1, 1, '2024-06-01'), (2, 1, '2024-07-01')"
                 )
                 await connection.commit()
         finally:
@@ -455,8 +464,9 @@ def test_the_command_line_scrubs_with_the_projects_rules_and_catches_a_new_colum
 
     asyncio.run(seed())
     out = root / "staging.json"
-    _cli("fixtures", "dump", "--scrub", "-o", str(out))
+    assert "Dumped 2 rows from 2 tables" in _cli("fixtures", "dump", "--scrub", "-o", str(out))
     text = out.read_text(encoding="utf-8")
+    assert [r["table"] for r in json.loads(text)] == ["customer", "invoice"]  # invoice 2 dropped
     assert "ann@corp.example" not in text
     assert "annie" not in text
     assert "2024-06-01" not in text
@@ -468,7 +478,7 @@ def test_the_command_line_scrubs_with_the_projects_rules_and_catches_a_new_colum
     (root / f"{later}.py").write_text(
         MODELS.format(extra="    mobile: str | None = None\n"), encoding="utf-8"
     )
-    (root / "pyproject.toml").write_text(PYPROJECT.format(module=later), encoding="utf-8")
+    (root / "pyproject.toml").write_text(PYPROJECT.format(module=later, rules=f"{module}_rules"), encoding="utf-8")
     migrate.make_migration("add mobile")
     migrate.upgrade()
     out.unlink()

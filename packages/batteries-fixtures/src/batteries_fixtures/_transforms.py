@@ -16,8 +16,10 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column
@@ -525,7 +527,7 @@ class _Builder:
                 "records); to empty a column use 'null'"
             )
             raise FixtureSchemaError(msg, table=target.table, field=target.column)
-        function = _callable(rule, target, label)
+        function = _callable(rule, target, label, self.settings.project_root)
         return f"{label} ({_name_of(function)})", _column_function(function), True
 
     def _scrubber(
@@ -576,7 +578,7 @@ class _Builder:
                 f"column: name one, as '{target.table}.<column>'"
             )
             raise FixtureSchemaError(msg, table=target.table)
-        function = _callable(target.rule, target, label)
+        function = _callable(target.rule, target, label, self.settings.project_root)
         return f"{label} ({_name_of(function)})", function
 
 
@@ -605,11 +607,17 @@ def _column_function(function: Callable[..., Any]) -> ColumnFunction:
     return function
 
 
-def _callable(rule: Rule, target: _Target, label: str) -> Callable[..., Any]:
+def _callable(
+    rule: Rule, target: _Target, label: str, project_root: Path | None = None
+) -> Callable[..., Any]:
     if callable(rule):
         return rule
     if isinstance(rule, str) and ":" in rule:
         module_name, _, attribute = rule.partition(":")
+        # The project's own module, found as its models are from a console script.
+        for folder in (Path.cwd(), project_root):
+            if folder is not None and str(folder) not in sys.path:
+                sys.path.append(str(folder))
         try:
             module = importlib.import_module(module_name)
             found = getattr(module, attribute)
