@@ -182,6 +182,11 @@ def test_the_command_line_migrates_each_database_and_moves_a_subset(project: Pat
         cli("db", "check", "--database", database)
     assert len(list((project / "legacy_migrations" / "versions").glob("*.py"))) == 1
     assert len(list((project / "migrations" / "versions").glob("*.py"))) == 1
+    # The deploy gate imports each database's own models and compares them with its migrations.
+    checked = cli("config", "check")
+    assert "models (legacy)" in checked
+    assert "model changes of 'legacy'" in checked
+    assert "FAIL" not in checked
 
     async def seed() -> None:
         registry = DatabaseRegistry()

@@ -317,3 +317,36 @@ def test_sqlite_in_memory_is_one_database_for_every_connection(
     assert result.ret == 0, project.output(result)
     result.assert_outcomes(passed=2)
     assert project.test_databases() == []
+
+
+@pytest.mark.parametrize("project", ["sqlite"], indirect=True)
+def test_a_named_database_is_built_and_loaded_with_its_own_models(project: Project) -> None:
+    project.ini('batteries_database = "archive"')
+    project.environment["BATTERIES_DATABASES__ARCHIVE__URL"] = project.url
+    project.environment["BATTERIES_DATABASES__ARCHIVE__MODELS"] = "archive_models"
+    project.write(
+        archive_models="""
+        from batteries_models import BaseModel, IntIDMixin
+
+
+        class Scroll(BaseModel, IntIDMixin, table=True):
+            title: str
+        """,
+        **{"scrolls.json": '[{"table": "scroll", "pk": 1, "fields": {"title": "Iliad"}}]'},
+        test_archive="""
+        import pytest
+        from sqlalchemy import inspect, text
+
+
+        @pytest.mark.fixtures("scrolls.json")
+        async def test_scrolls(db_session):
+            connection = await db_session.connection()
+            tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+            assert tables == ["scroll"]  # archive's models, not the project's hero
+            titles = await connection.execute(text("SELECT title FROM scroll"))
+            assert titles.scalars().all() == ["Iliad"]
+        """,
+    )
+    result = project.run()
+    assert result.ret == 0, project.output(result)
+    assert project.test_databases() == []

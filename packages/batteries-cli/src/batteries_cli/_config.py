@@ -158,23 +158,31 @@ def _checks(
     if not unknown:
         yield Check("ok", "settings", f"valid (environment: {settings.environment})")
 
-    have_models = False
-    if settings.models is None:
-        yield Check("skip", "models", "no models module configured ([tool.batteries] models)")
-    else:
-        try:
-            found = discover_models(settings.models)
-        except Exception as exc:
-            yield Check("FAIL", "models", describe(exc))
-        else:
-            have_models = bool(found.tables)
-            yield Check("ok", "models", f"{settings.models} imports ({len(found.tables)} tables)")
-
     names = [database or "default"] if database or database_url else settings.database_names()
+    # Each database's models: its own ([tool.batteries.databases.<name>] models) or the
+    # project's; each module is imported once.
+    have_models: dict[str | None, bool] = {}
+    for name in names or ["default"]:
+        module = settings.models_for(name)
+        if module in have_models:
+            continue
+        have_models[module] = False
+        label = "models" if module == settings.models else f"models ({name})"
+        if module is None:
+            yield Check("skip", label, "no models module configured ([tool.batteries] models)")
+            continue
+        try:
+            found = discover_models(module)
+        except Exception as exc:
+            yield Check("FAIL", label, describe(exc))
+        else:
+            have_models[module] = bool(found.tables)
+            yield Check("ok", label, f"{module} imports ({len(found.tables)} tables)")
+
     if not names:
         yield Check("FAIL", "databases", "none configured: set DATABASE_URL")
     for name in names:
-        yield from _database_checks(name, settings, have_models)
+        yield from _database_checks(name, settings, have_models[settings.models_for(name)])
 
     yield _app_check(app_path, factory, settings)
 

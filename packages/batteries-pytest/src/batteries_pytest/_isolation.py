@@ -72,7 +72,7 @@ async def load_files(
         return
     from batteries_fixtures import load
 
-    await load(target, list(files), models=under_test.settings.models)
+    await load(target, list(files), models=under_test.settings.models_for(under_test.name))
 
 
 class ModuleData:

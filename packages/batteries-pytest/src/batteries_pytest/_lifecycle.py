@@ -93,7 +93,7 @@ class TestRun:
         url = url_for_tests(configured, self.options, self.folder)
         pointed = _pointed(settings, name, url)
         source = schema_source(pointed, name)
-        metadatas = model_metadatas(pointed) if source == "create_all" else []
+        metadatas = model_metadatas(pointed, name) if source == "create_all" else []
         digest = f"{source}:{fingerprint(metadatas, _dialect(url)) if metadatas else ''}"
         key = f"batteries-pytest/schema/{url.get_backend_name()}/{database_name(url)}"
         server = self.server = server_for(url)

@@ -42,18 +42,20 @@ def upgrade_to_head(settings: BatteriesSettings, database: str) -> None:
     upgrade(database=database, settings=settings)
 
 
-def model_metadatas(settings: BatteriesSettings) -> list[MetaData]:
-    """The ``MetaData`` of the project's models, for ``create_all``.
+def model_metadatas(settings: BatteriesSettings, database: str = "default") -> list[MetaData]:
+    """The ``MetaData`` of the models of ``database``, for ``create_all``.
 
-    From ``[tool.batteries] models`` when set; else whatever the test modules imported onto
-    ``BaseModel.metadata`` and ``SQLModel.metadata``.
+    From its ``[tool.batteries.databases.<name>] models``, else ``[tool.batteries] models``,
+    when set; else whatever the test modules imported onto ``BaseModel.metadata`` and
+    ``SQLModel.metadata``.
 
     Raises:
         ConfigurationError: No table is defined anywhere.
         ModelDiscoveryError: The models module cannot be imported.
     """
-    if settings.models:
-        found = list(discover_models(settings.models).metadatas)
+    models = settings.models_for(database)
+    if models:
+        found = list(discover_models(models).metadatas)
     else:
         found = [m for m in (BaseModel.metadata, SQLModel.metadata) if m.tables]
     if not found:
