@@ -416,7 +416,9 @@ def shop(
     """A project with its transforms in pyproject.toml and its key in .env."""
     module = f"shop_models_{uuid.uuid4().hex[:10]}"
     (tmp_path / f"{module}.py").write_text(MODELS.format(extra=""), encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(module=module, rules=f"{module}_rules"), encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        PYPROJECT.format(module=module, rules=f"{module}_rules"), encoding="utf-8"
+    )
     (tmp_path / f"{module}_rules.py").write_text(RULES_MODULE, encoding="utf-8")
     (tmp_path / ".env").write_text(f"BATTERIES_SCRUB_KEY={KEY}\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -478,7 +480,9 @@ def test_the_command_line_scrubs_with_the_projects_rules_and_catches_a_new_colum
     (root / f"{later}.py").write_text(
         MODELS.format(extra="    mobile: str | None = None\n"), encoding="utf-8"
     )
-    (root / "pyproject.toml").write_text(PYPROJECT.format(module=later, rules=f"{module}_rules"), encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        PYPROJECT.format(module=later, rules=f"{module}_rules"), encoding="utf-8"
+    )
     migrate.make_migration("add mobile")
     migrate.upgrade()
     out.unlink()
@@ -488,3 +492,31 @@ def test_the_command_line_scrubs_with_the_projects_rules_and_catches_a_new_colum
     assert "Traceback" not in output
     assert not out.exists()
     assert len(output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "yaml"])
+async def test_rules_apply_the_same_in_every_format(
+    backend: Backend, other_backend: Backend, tmp_path: Path, fmt: str
+) -> None:
+    await _seed(backend.url)
+    as_json = tmp_path / "scrubbed.json"
+    await dump(backend.url, as_json, scrub=True, models=metadata, settings=_settings())
+    other = tmp_path / ("folder" if fmt == "csv" else "scrubbed.yaml")
+    await dump(
+        backend.url,
+        other,
+        format=fmt,
+        split=fmt == "csv",
+        scrub=True,
+        models=metadata,
+        settings=_settings(),
+    )
+    await _create(other_backend.url)
+    await load(other_backend.url, other, models=metadata)
+    back = tmp_path / "back.json"
+    await dump(other_backend.url, back, models=metadata)
+
+    def key(record: dict[str, Any]) -> str:
+        return json.dumps(record, sort_keys=True)
+
+    assert sorted(_records(back), key=key) == sorted(_records(as_json), key=key)
