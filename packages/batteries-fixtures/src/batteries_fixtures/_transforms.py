@@ -388,7 +388,7 @@ class _Builder:
             secret = self.settings.scrub_key
             if secret is None or not secret.get_secret_value():
                 msg = (
-                    f"Transform {target!r} uses a keyed scrubber and no key is set: set "
+                    f"Transform {target} uses a keyed scrubber and no key is set: set "
                     "BATTERIES_SCRUB_KEY (environment or .env) to a long random secret, the same "
                     "for every refresh that must give the same values"
                 )
