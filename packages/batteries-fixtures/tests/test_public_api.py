@@ -13,7 +13,16 @@ from batteries_fixtures import cli
 def test_all_lists_exactly_the_public_names() -> None:
     for name in batteries_fixtures.__all__:
         assert getattr(batteries_fixtures, name) is not None
-    modules = {"annotations", "cli", "exceptions", "formats", "importlib", "TYPE_CHECKING", "Any"}
+    modules = {
+        "annotations",
+        "cli",
+        "exceptions",
+        "formats",
+        "transforms",
+        "importlib",
+        "TYPE_CHECKING",
+        "Any",
+    }
     public = {n for n in dir(batteries_fixtures) if not n.startswith("_")} - modules
     assert public == set(batteries_fixtures.__all__) - {"__version__"}
     assert batteries_fixtures.__all__ == sorted(batteries_fixtures.__all__)
@@ -46,6 +55,8 @@ def test_signatures_of_the_commands() -> None:
         "allow_dangling",
         "where",
         "with_related",
+        "scrub",
+        "transforms",
         "models",
         "schemas",
         "settings",
@@ -58,6 +69,8 @@ def test_signatures_of_the_commands() -> None:
         "format",
         "dry_run",
         "ignore_unknown",
+        "scrub",
+        "transforms",
         "models",
         "schemas",
         "settings",

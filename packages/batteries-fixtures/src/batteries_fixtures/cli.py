@@ -71,7 +71,7 @@ Scrub = Annotated[
     bool,
     typer.Option(
         "--scrub",
-        help="Run the transforms of [tool.batteries.fixtures.transforms] (and those registered "
+        help="Run the transforms of \\[tool.batteries.fixtures.transforms] (and those registered "
         "in Python) on every record; refuse personal-looking columns without a rule. Key: "
         "BATTERIES_SCRUB_KEY.",
     ),
