@@ -486,9 +486,7 @@ async def bench_dumps(
 
     async def ours_scrubbed() -> None:
         output = folder / "out.scrubbed.json"
-        report = await dump(
-            backend.db, output, models=MODELS, transforms=SCRUB, settings=settings
-        )
+        report = await dump(backend.db, output, models=MODELS, transforms=SCRUB, settings=settings)
         assert dict(report.tables) == expected_counts(data), report.tables
 
     ops: list[tuple[str, Callable[[], Awaitable[Any]]]] = [("reference", reference)]
