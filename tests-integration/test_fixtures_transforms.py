@@ -269,22 +269,25 @@ async def test_rules_that_cannot_work_are_refused_before_anything_is_written(
 ) -> None:
     await _seed(backend.url)
     out = tmp_path / "refused.json"
-    cases = {
-        "person.emial": "did you mean person.email",
-        "person.full_name=null": "'null' cannot empty a NOT NULL column",
-        "person.phone=nope": "is neither a scrubber",
-        "account.owner_email=keep": "differs from 'person.email' (email)",
-        "person.born_on={'scrub': 'date_shift', 'weeks': 2}": "takes days, not 'weeks'",
-    }
-    for case, expected in cases.items():
-        target, _, rule = case.partition("=")
-        value: Any = eval(rule) if rule.startswith("{") else (rule or "email")
-        rules = {"person.email": "email", target: value}
+    cases: list[tuple[str, Any, str]] = [
+        ("person.emial", "email", "did you mean person.email"),
+        ("person.full_name", "null", "'null' cannot empty a NOT NULL column"),
+        ("person.phone", "nope", "is neither a scrubber"),
+        ("account.owner_email", "email", "a foreign key to a column with transform"),
+        ("person.born_on", {"scrub": "date_shift", "weeks": 2}, "takes days, not 'weeks'"),
+        ("person", "email", "applies to a column: name one"),
+    ]
+    for target, rule, expected in cases:
+        rules = {"person.email": "email", target: rule}
         with pytest.raises(FixtureSchemaError, match=re.escape(expected)):
             await dump(backend.url, out, models=metadata, transforms=rules, settings=_settings({}))
     with pytest.raises(FixtureSchemaError, match="set BATTERIES_SCRUB_KEY"):
         await dump(backend.url, out, models=metadata, scrub=True, settings=_settings(key=""))
     assert not out.exists()
+    # Rules for tables this database does not have are left unused (one set, several databases).
+    unused = {"ghost": "drop", "ghost.email": "email", "account.label": "keep"}
+    report = await dump(backend.url, out, models=metadata, transforms=unused)
+    assert report.tables["account"] == 2
 
 
 async def test_python_transforms_change_values_and_drop_records_on_dump_and_load(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table
 
-from batteries_fixtures._scrubbers import SCRUBBERS, Keyed, _permute
+from batteries_fixtures._scrubbers import SCRUBBERS, Keyed, _permute, is_unique
 from batteries_fixtures.transforms import FixtureRecord, looks_personal, scrub
 
 KEY = Keyed(b"a test key of some length")
@@ -26,6 +26,7 @@ _table = Table(
     Column("last_name", String),
     Column("full_name", String),
     Column("username", String(30), unique=True),
+    Column("code", String(24), unique=True),
     Column("phone", String),
     Column("mobile", Integer),
     Column("bio", String),
@@ -35,7 +36,7 @@ _table = Table(
 
 
 def _scrubber(name: str, column: str, key: Keyed = KEY, **options: Any) -> Any:
-    return SCRUBBERS[name].make(key, _table.c[column], options)
+    return SCRUBBERS[name].make(key, _table.c[column], options, is_unique(_table.c[column]))
 
 
 def _record(pk: Any = 1) -> FixtureRecord:
@@ -95,12 +96,20 @@ def test_phones_keep_their_layout_and_stay_distinct() -> None:
     assert value[0] == "+"
     assert value[3] == "("
     assert value[-5] == "-"
+    assert phone("555-0100 #12", _record())[8:10] == " #"  # a literal '#' stays a '#'
     numbers = [f"+33 6 {i // 100:02d} {i % 100:02d} 00" for i in range(10000)]
     assert len({phone(n, _record()) for n in numbers}) == len(numbers)
     as_int = _scrubber("phone", "mobile")
     ints = {as_int(n, _record()) for n in range(10000, 20000)}
     assert len(ints) == 10000
     assert all(10000 <= n <= 99999 for n in ints)
+
+
+def test_unique_text_keeps_its_hash_whole_within_the_column() -> None:
+    code = _scrubber("text", "code")
+    values = {code(f"a long reference number {i:06d}", _record()) for i in range(3000)}
+    assert len(values) == 3000
+    assert all(len(v) <= 24 for v in values)
 
 
 def test_text_is_words_no_longer_than_the_original() -> None:

@@ -36,7 +36,7 @@ from batteries_fixtures._server_json import copy_records
 from batteries_fixtures._snapshot import open_snapshot
 from batteries_fixtures._subset import check_where, plan_subset, refused
 from batteries_fixtures._target import Progress, open_database
-from batteries_fixtures._transforms import Rule, TablePlan, Transforms, plan_transforms
+from batteries_fixtures._transforms import Rule, TablePlan, plan_transforms
 from batteries_fixtures.exceptions import FixtureFileError, FixtureSchemaError
 from batteries_fixtures.formats import FixtureFormat, RecordWriter
 from batteries_models import BatteriesSettings, Database
@@ -178,7 +178,7 @@ async def dump(
                         natural_primary=natural_primary,
                         progress=progress,
                         rows=subset.rows(table),
-                        transforms=_plan_of(plan, table),
+                        transforms=plan.table(table) if plan is not None else None,
                     )
 
             if split:
@@ -222,11 +222,6 @@ async def dump(
                     writer.close()
     report.duration = time.perf_counter() - started
     return report
-
-
-def _plan_of(transforms: Transforms | None, table: str) -> tuple[Transforms, TablePlan] | None:
-    plan = transforms.table(table) if transforms is not None else None
-    return None if plan is None or transforms is None else (transforms, plan)
 
 
 def _dump_format(chosen: str | FixtureFormat | None, name: str, *, split: bool) -> FixtureFormat:
@@ -333,7 +328,7 @@ async def _dump_table(
     natural_primary: bool,
     progress: Progress | None,
     rows: ColumnElement[bool] | None = None,
-    transforms: tuple[Transforms, TablePlan] | None = None,
+    transforms: TablePlan | None = None,
 ) -> int:
     table = info.table
     columns = info.columns
@@ -448,9 +443,8 @@ async def _dump_table(
                 writer.write(encode(row))
             written += len(partition)
         else:
-            every, table_plan = transforms
             for row in partition:
-                record = every.on_dump(table_plan, encode(row))
+                record = transforms.on_dump(encode(row))
                 if record is not None:
                     writer.write(record)
                     written += 1

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import Column, UniqueConstraint
 
+from batteries_fixtures._readers import MISSING
+
 __all__ = ["SCRUBBERS", "ColumnFunction", "Keyed", "ScrubberSpec"]
 
 ColumnFunction = Callable[[Any, Any], Any]
@@ -55,7 +57,9 @@ class ScrubberSpec:
     Attributes:
         name: Its name in rules (``"email"``).
         summary: What it writes, for the docs and errors.
-        make: Builds the value function for one column: ``make(keyed, column, options)``.
+        make: Builds the value function for one column: ``make(keyed, column, options,
+            unique)``; ``unique``: the column's values must stay distinct (a unique column, or
+            part of the table's natural key).
         by_value: The result depends on the value alone, so foreign keys that point at the
             column can be scrubbed the same way and still point at the same row.
         keyed: It needs the secret key.
@@ -64,7 +68,7 @@ class ScrubberSpec:
 
     name: str
     summary: str
-    make: Callable[[Keyed, Column[Any], Mapping[str, Any]], ColumnFunction]
+    make: Callable[[Keyed, Column[Any], Mapping[str, Any], bool], ColumnFunction]
     by_value: bool = True
     keyed: bool = True
     options: frozenset[str] = frozenset()
@@ -88,6 +92,14 @@ def _max_length(column: Column[Any]) -> int | None:
 
 def _fit(text: str, length: int | None) -> str:
     return text if length is None else text[:length]
+
+
+def _with_suffix(text: str, suffix: str, length: int | None) -> str:
+    """``text`` and a hash ``suffix`` that keeps it distinct, cut to ``length`` from ``text``."""
+    if length is not None and length < len(suffix) + 2:
+        return suffix[:length]
+    room = None if length is None else length - len(suffix) - 1
+    return f"{_fit(text, room)} {suffix}"
 
 
 # ---------------------------------------------------------------- a keyed permutation
@@ -134,7 +146,9 @@ def _digits(value: int, length: int, radix: int) -> list[int]:
 # ---------------------------------------------------------------- the scrubbers
 
 
-def _email(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _email(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     domain = "@example.com"
     length = _max_length(column)
     digits = 16 if length is None else max(1, min(16, length - len(domain)))
@@ -268,7 +282,9 @@ _LAST = [
 ]
 
 
-def _name(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _name(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     words = set(re.split(r"[^a-z]+", column.name.lower()))
     part = (
         "first"
@@ -277,7 +293,6 @@ def _name(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> Colu
         if words & {"last", "sur", "surname", "family"}
         else "full"
     )
-    unique = is_unique(column)
     length = _max_length(column)
 
     def scrub(value: Any, record: Any) -> Any:
@@ -288,9 +303,7 @@ def _name(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> Colu
         last = _LAST[(number // len(_FIRST)) % len(_LAST)]
         text = first if part == "first" else last if part == "last" else f"{first} {last}"
         if unique:
-            suffix = keyed.hex("name-unique", str(value))
-            room = None if length is None else length - len(suffix) - 1
-            text = suffix if room is not None and room < 1 else f"{_fit(text, room)} {suffix}"
+            return _with_suffix(text, keyed.hex("name-unique", str(value)), length)
         return _fit(text, length)
 
     return scrub
@@ -352,8 +365,9 @@ _WORDS = [
 ]
 
 
-def _text(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
-    unique = is_unique(column)
+def _text(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     length = _max_length(column)
 
     def scrub(value: Any, record: Any) -> Any:
@@ -376,24 +390,25 @@ def _text(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> Colu
             size += len(word) + 1
         text = " ".join(words)[: len(original)].rstrip() or _WORDS[0][: len(original)]
         if unique:
-            suffix = keyed.hex("text-unique", original)
-            return _fit(f"{text} {suffix}", None if length is None else max(length, 16))
+            return _with_suffix(text, keyed.hex("text-unique", original), length)
         return text
 
     return scrub
 
 
-def _phone(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _phone(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     def scrub(value: Any, record: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             return _permute_number(value, keyed)
         text = str(value)
-        digits = [int(c) for c in text if c.isdigit() and c.isascii()]
-        layout = re.sub(r"[0-9]", "#", text)
+        digits = [int(c) for c in text if c in _ASCII_DIGITS]
+        layout = re.sub(r"[0-9]", "0", text)  # the tweak: same digit positions, same shuffle
         permuted = iter(_permute(digits, 10, keyed, f"phone:{layout}"))
-        return "".join(str(next(permuted)) if c == "#" else c for c in layout)
+        return "".join(str(next(permuted)) if c in _ASCII_DIGITS else c for c in text)
 
     return scrub
 
@@ -414,7 +429,9 @@ def _permute_number(value: int, keyed: Keyed) -> int:
             return sign * number
 
 
-def _ip(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _ip(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     def scrub(value: Any, record: Any) -> Any:
         if value is None:
             return None
@@ -441,10 +458,13 @@ def _ip(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> Column
     return scrub
 
 
+_ASCII_DIGITS = frozenset("0123456789")
 _DATE = re.compile(r"^(-?\d{4,})-(\d\d)-(\d\d)")
 
 
-def _date_shift(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _date_shift(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     days = options.get("days", 30)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         msg = f"date_shift's days must be a whole number of days of at least 1, not {days!r}"
@@ -464,7 +484,7 @@ def _date_shift(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -
         except ValueError:
             return value  # a year outside 1..9999 (BC, PostgreSQL's far future): left as is
         pk = getattr(record, "pk", None)
-        seed = repr(pk) if pk is not None and not _missing(pk) else value
+        seed = repr(pk) if pk is not None and pk is not MISSING else value
         offset = keyed.number("date_shift", seed) % (2 * days) - days
         offset = offset + 1 if offset >= 0 else offset  # never 0: every date moves
         try:
@@ -476,20 +496,18 @@ def _date_shift(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -
     return scrub
 
 
-def _missing(value: Any) -> bool:
-    from batteries_fixtures._readers import MISSING
-
-    return value is MISSING
-
-
-def _null(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _null(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     def scrub(value: Any, record: Any) -> Any:
         return None
 
     return scrub
 
 
-def _keep(keyed: Keyed, column: Column[Any], options: Mapping[str, Any]) -> ColumnFunction:
+def _keep(
+    keyed: Keyed, column: Column[Any], options: Mapping[str, Any], unique: bool
+) -> ColumnFunction:
     def scrub(value: Any, record: Any) -> Any:
         return value
 

@@ -26,7 +26,7 @@ from sqlalchemy import Column
 
 from batteries_fixtures._readers import MISSING, RawRecord
 from batteries_fixtures._schema import Schema, TableInfo
-from batteries_fixtures._scrubbers import SCRUBBERS, ColumnFunction, Keyed
+from batteries_fixtures._scrubbers import SCRUBBERS, ColumnFunction, Keyed, is_unique
 from batteries_fixtures.exceptions import FixtureSchemaError, FixtureValueError
 from batteries_models import BatteriesSettings
 
@@ -129,15 +129,27 @@ RecordFunction = Callable[[FixtureRecord], "FixtureRecord | None"]
 
 @dataclass
 class TablePlan:
-    """What to run on each record of one table, decided once."""
+    """What to run on each record of one table, decided once.
+
+    Attributes:
+        name: The table.
+        pk_keys: Its primary-key column keys (a one-column key is the record's bare ``pk``).
+        records: Record functions, in order, with the label errors show.
+        values: The value function of each column that has one, with its label.
+        natural: For references written as a natural key (a list), the function of that key.
+    """
 
     name: str
+    pk_keys: tuple[str, ...] = ()
     records: list[tuple[str, RecordFunction]] = field(default_factory=list)
     values: dict[str, tuple[str, ColumnFunction]] = field(default_factory=dict)
-    natural: dict[str, tuple[str, Callable[[Any, Any], Any]]] = field(default_factory=dict)
+    natural: dict[str, tuple[str, ColumnFunction]] = field(default_factory=dict)
 
     def apply(self, record: FixtureRecord) -> FixtureRecord | None:
-        """Run the record transforms, then the value transforms; ``None``: drop the record.
+        """Run the record functions, then the value functions; ``None``: drop the record.
+
+        The primary key is transformed last, so a value function (``date_shift``) reads the
+        record's original key.
 
         Raises:
             _Failed: A transform raised; carries its label and the field.
@@ -150,31 +162,49 @@ class TablePlan:
             if result is None:
                 return None
             record = result
-        if not self.values and not self.natural:
-            return record
         fields = record.fields
-        for key, value in fields.items():
-            fields[key] = self._value(key, value, record)
+        for key in self.values.keys() | self.natural.keys():
+            if key in fields:
+                fields[key] = self._value(key, fields[key], record)
         pk = record.pk
         if isinstance(pk, dict):
             record.pk = {key: self._value(key, value, record) for key, value in pk.items()}
-        elif pk is not MISSING and len(self._pk) == 1:
-            record.pk = self._value(self._pk[0], pk, record)
+        elif pk is not MISSING and len(self.pk_keys) == 1:
+            record.pk = self._value(self.pk_keys[0], pk, record)
         return record
 
-    _pk: tuple[str, ...] = ()
+    def on_dump(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """Transform a record a dump is about to write (``{"table", "pk"?, "fields"}``).
+
+        Raises:
+            FixtureValueError: A transform failed; names the table, key and field.
+        """
+        pk = record.get("pk", MISSING)
+        try:
+            result = self.apply(FixtureRecord(self.name, pk, record["fields"]))
+        except _Failed as failed:
+            where = "" if pk is MISSING else f" pk {pk!r}"
+            msg = f"Table {self.name!r} record{where}{failed.describe()}; nothing was written"
+            raise FixtureValueError(msg, table=self.name, field=failed.key) from failed.error
+        if result is None:
+            return None
+        out: dict[str, Any] = {"table": self.name}
+        if result.pk is not MISSING:
+            out["pk"] = result.pk
+        out["fields"] = result.fields
+        return out
 
     def _value(self, key: str, value: Any, record: FixtureRecord) -> Any:
         if value is None:
             return None
         if isinstance(value, list) and key in self.natural:
-            label, natural = self.natural[key]
+            label, function = self.natural[key]
         elif key in self.values:
-            label, natural = self.values[key]
+            label, function = self.values[key]
         else:
             return value
         try:
-            return natural(value, record)
+            return function(value, record)
         except Exception as exc:
             raise _Failed(label, key, exc) from exc
 
@@ -193,7 +223,7 @@ class _Failed(Exception):
 
 @dataclass
 class Transforms:
-    """Every table's plan for one dump or load."""
+    """Every table's plan for one dump or load, and the leak guard when scrubbing."""
 
     tables: dict[str, TablePlan]
     guard: Callable[[Iterable[str]], None] | None = None
@@ -202,28 +232,6 @@ class Transforms:
     def table(self, name: str) -> TablePlan | None:
         """The plan of table ``name``; ``None`` when nothing runs on its records."""
         return self.tables.get(name)
-
-    def on_dump(self, plan: TablePlan, record: dict[str, Any]) -> dict[str, Any] | None:
-        """Transform a record a dump is about to write (``{"table", "pk"?, "fields"}``).
-
-        Raises:
-            FixtureValueError: A transform failed; names the table, key and field.
-        """
-        item = FixtureRecord(record["table"], record.get("pk", MISSING), record["fields"])
-        try:
-            result = plan.apply(item)
-        except _Failed as failed:
-            pk = record.get("pk", MISSING)
-            where = "" if pk is MISSING else f" pk {pk!r}"
-            msg = f"Table {plan.name!r} record{where}{failed.describe()}; nothing was written"
-            raise FixtureValueError(msg, table=plan.name, field=failed.key) from failed.error
-        if result is None:
-            return None
-        out: dict[str, Any] = {"table": record["table"]}
-        if result.pk is not MISSING:
-            out["pk"] = result.pk
-        out["fields"] = result.fields
-        return out
 
     def on_load(self, records: Iterable[RawRecord]) -> Iterator[RawRecord]:
         """The records of a file, transformed; dropped ones left out; the guard run per table.
@@ -291,11 +299,7 @@ def plan_transforms(
     rules = _collect(schema, active if scrub else None, extra or {}, scrub=scrub)
     chosen = [t for t in tables if t in schema.tables]
     builder = _Builder(schema, rules, active)
-    plans: dict[str, TablePlan] = {}
-    for name in sorted(schema.tables):
-        plan = builder.plan(name)
-        if plan is not None:
-            plans[name] = plan
+    plans = {name: plan for name in chosen if (plan := builder.plan(name)) is not None}
     guard = None
     if scrub:
 
@@ -304,8 +308,7 @@ def plan_transforms(
 
         if guard_now:
             guard(chosen)
-    known = frozenset(chosen)
-    return Transforms({n: p for n, p in plans.items() if n in known}, guard=guard, known=known)
+    return Transforms(plans, guard=guard, known=frozenset(chosen))
 
 
 @dataclass(frozen=True)
@@ -398,8 +401,7 @@ class _Builder:
 
     def plan(self, name: str) -> TablePlan | None:
         info = self.schema.tables[name]
-        plan = TablePlan(name)
-        plan._pk = tuple(info.pk_keys)
+        plan = TablePlan(name, pk_keys=tuple(info.pk_keys))
         table_rule = self.rules.get((name, None))
         if table_rule is not None:
             plan.records.append(self._record_function(table_rule))
@@ -438,16 +440,14 @@ class _Builder:
         inherited = self._inherited(info, column)
         if own is None:
             return inherited
-        built = self._value_function(own, column)
-        if inherited is not None and inherited[0] != built[0]:
-            parent = inherited[0]
+        if inherited is not None:
             msg = (
-                f"Transform {_join(table, key)!r} of {own.origin} differs from {parent}, which "
-                f"its foreign key points at: the references would no longer match; drop the "
-                f"rule on {_join(table, key)!r} (it follows the column it points at)"
+                f"Transform {_join(table, key)!r} of {own.origin}: the column is a foreign key "
+                f"to a column with transform {inherited[0]}, which it follows so that the "
+                f"references keep matching; drop the rule on {_join(table, key)!r}"
             )
             raise FixtureSchemaError(msg, table=table, field=key)
-        return built
+        return self._value_function(own, column)
 
     def _inherited(
         self, info: TableInfo, column: Column[Any]
@@ -473,22 +473,18 @@ class _Builder:
                 return built
         return None
 
-    def _natural_reference(
-        self, info: TableInfo, key: str
-    ) -> tuple[str, Callable[[Any, Any], Any]] | None:
+    def _natural_reference(self, info: TableInfo, key: str) -> tuple[str, ColumnFunction] | None:
         """For a reference written as a natural key: the functions of that key's columns."""
         target = info.references.get(key)
         if target is None:
             return None
         return self._natural_of(target, set())
 
-    def _natural_of(
-        self, table: str, seen: set[str]
-    ) -> tuple[str, Callable[[Any, Any], Any]] | None:
+    def _natural_of(self, table: str, seen: set[str]) -> tuple[str, ColumnFunction] | None:
         info = self.schema.tables.get(table)
         if info is None or info.natural_key is None or table in seen:
             return None
-        parts: list[Callable[[Any, Any], Any] | None] = []
+        parts: list[ColumnFunction | None] = []
         labels: list[str] = []
         for key in info.natural_key:
             nested = None
@@ -528,7 +524,7 @@ class _Builder:
             )
             raise FixtureSchemaError(msg, table=target.table, field=target.column)
         function = _callable(rule, target, label, self.settings.project_root)
-        return f"{label} ({_name_of(function)})", _column_function(function), True
+        return f"{label} ({_name_of(function)})", function, True
 
     def _scrubber(
         self, target: _Target, column: Column[Any], rule: Mapping[str, Any], label: str
@@ -560,7 +556,9 @@ class _Builder:
             raise FixtureSchemaError(msg, table=target.table, field=target.column)
         keyed = self.keyed(label) if spec.keyed else Keyed(b"")
         try:
-            function = spec.make(keyed, column, options)
+            info = self.schema.tables[target.table]
+            unique = is_unique(column) or column.key in (info.natural_key or ())
+            function = spec.make(keyed, column, options, unique)
         except ValueError as exc:
             msg = f"Transform {label} of {target.origin}: {exc}"
             raise FixtureSchemaError(msg, table=target.table, field=target.column) from None
@@ -582,9 +580,7 @@ class _Builder:
         return f"{label} ({_name_of(function)})", function
 
 
-def _either(
-    first: Callable[[Any, Any], Any] | None, second: Callable[[Any, Any], Any] | None
-) -> Callable[[Any, Any], Any] | None:
+def _either(first: ColumnFunction | None, second: ColumnFunction | None) -> ColumnFunction | None:
     """For one part of a natural key: a nested key's functions for a list, else the column's."""
     if first is None or second is None:
         return first or second
@@ -601,10 +597,6 @@ def _identity(value: Any, record: Any) -> Any:
 
 def _drop(record: FixtureRecord) -> None:
     return None
-
-
-def _column_function(function: Callable[..., Any]) -> ColumnFunction:
-    return function
 
 
 def _callable(
