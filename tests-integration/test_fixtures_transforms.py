@@ -523,3 +523,46 @@ async def test_rules_apply_the_same_in_every_format(
         return json.dumps(record, sort_keys=True)
 
     assert sorted(_records(back), key=key) == sorted(_records(as_json), key=key)
+
+
+async def test_a_table_declares_its_rules_and_natural_keys_stay_distinct(
+    backend: Backend, other_backend: Backend, tmp_path: Path
+) -> None:
+    """``Table.info`` rules; a natural key without a UNIQUE constraint still gets unique names."""
+    meta = MetaData(naming_convention=NAMING_CONVENTION)
+    club = Table(
+        "club",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("title", String(60), nullable=False),
+        info={"natural_key": ["title"], "fixture_transforms": {"title": "name"}},
+    )
+    member = Table(
+        "member",
+        meta,
+        Column("id", Integer, primary_key=True),
+        Column("club_id", ForeignKey("club.id"), nullable=False),
+    )
+    titles = [{"id": i, "title": f"Club number {i}"} for i in range(1, 401)]
+    for url in (backend.url, other_backend.url):
+        database = Database(url)
+        try:
+            async with database.connect() as connection:
+                await connection.run_sync(meta.create_all)
+                if url == backend.url:
+                    await connection.execute(insert(club), titles)
+                    await connection.execute(insert(member), [{"id": 1, "club_id": 7}])
+                await connection.commit()
+        finally:
+            await database.dispose()
+    out = tmp_path / "clubs.json"
+    await dump(
+        backend.url, out, natural_primary=True, scrub=True, models=meta, settings=_settings({})
+    )
+    records = _records(out)
+    scrubbed = [r["fields"]["title"] for r in records if r["table"] == "club"]
+    assert len(set(scrubbed)) == 400  # 400 made-up names from a few thousand: suffixed
+    assert not any(t.startswith("Club number") for t in scrubbed)
+    assert records[-1]["fields"]["club_id"] == [scrubbed[6]]
+    report = await load(other_backend.url, out, models=meta)
+    assert report.inserted == 401
