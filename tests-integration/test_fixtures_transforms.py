@@ -281,6 +281,9 @@ async def test_rules_that_cannot_work_are_refused_before_anything_is_written(
         rules = {"person.email": "email", target: rule}
         with pytest.raises(FixtureSchemaError, match=re.escape(expected)):
             await dump(backend.url, out, models=metadata, transforms=rules, settings=_settings({}))
+    typo = BatteriesSettings(fixtures={"transfroms": RULES}, scrub_key=KEY)
+    with pytest.raises(FixtureSchemaError, match=r"'transfroms' in .*did you mean 'transforms'"):
+        await dump(backend.url, out, models=metadata, scrub=True, settings=typo)
     with pytest.raises(FixtureSchemaError, match="set BATTERIES_SCRUB_KEY"):
         await dump(backend.url, out, models=metadata, scrub=True, settings=_settings(key=""))
     assert not out.exists()

@@ -332,6 +332,12 @@ def _collect(
             )
         sources.append(("batteries_fixtures.transforms.register", dict(REGISTERED)))
     if settings is not None:
+        for option in settings.fixtures:
+            if option != _SETTINGS_KEY:  # a typo would leave every rule unused, silently
+                close = difflib.get_close_matches(option, [_SETTINGS_KEY], n=1)
+                hint = f": did you mean {close[0]!r}?" if close else f" (known: {_SETTINGS_KEY})"
+                msg = f"Unknown option {option!r} in [tool.batteries.fixtures]{hint}"
+                raise FixtureSchemaError(msg)
         configured = settings.fixtures.get(_SETTINGS_KEY) or {}
         if not isinstance(configured, Mapping):
             msg = (
