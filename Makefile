@@ -75,16 +75,24 @@ isolated: $(UV) ## Each package's own tests in an environment holding only what 
 	  [ -d packages/$$pkg/tests ] || continue; \
 	  echo "== $$pkg, alone"; \
 	  UV_PROJECT_ENVIRONMENT=.venvs/$$pkg $(UV) sync --quiet --locked --package $$pkg --all-extras --group dev; \
-	  UV_PROJECT_ENVIRONMENT=.venvs/$$pkg $(UV) run --no-sync --package $$pkg pytest -q packages/$$pkg; \
+	  UV_PROJECT_ENVIRONMENT=.venvs/$$pkg $(UV) run --no-sync --package $$pkg pytest -q $(ISOLATED_WORKERS) packages/$$pkg; \
 	done
 
 .PHONY: smoke
 smoke: $(UV) ## Build each wheel and install it alone into a clean venv
 	$(UV) run python scripts/smoke_install.py
 
+# `make test` runs the suite on TEST_WORKERS (two xdist processes: the tests are independent, as
+# `make stress` checks); each file's tests stay together, in file order, on one worker. The
+# batteries-pytest tests (each runs a real pytest in a subprocess) run once, in `isolated`, next
+# to only what that package declares, where single tests are shared out (their files are long and
+# each test owns its project). TEST_WORKERS= ISOLATED_WORKERS= runs everything in one process.
+TEST_WORKERS ?= -n 2 --dist loadfile
+ISOLATED_WORKERS ?= -n 2
+
 .PHONY: test
 test: lint typecheck contracts api docs ## Every check and every test (the one CI runs)
-	$(UV) run pytest packages tests-integration
+	$(UV) run pytest $(TEST_WORKERS) packages tests-integration --ignore=packages/batteries-pytest
 	$(MAKE) --no-print-directory isolated smoke
 
 # `make stress`: the whole suite STRESS_RUNS times in a row on a busy machine: two xdist workers,
