@@ -16,7 +16,7 @@ Every operation is a whole process, start-up included (Python gets a bytecode ca
 
 - ours: ``batteries-fixtures load --append`` into an empty database, ``load`` (merge) into an
   empty database, ``load`` (merge) of the same fixture into the full database, ``dump``;
-  JSON and JSONL each.
+  JSON and JSONL each; on PostgreSQL also ``dump --jobs 2`` (JSON).
 - raw limits: PostgreSQL ``psql -1`` with ``\\copy ... FROM`` each CSV (load) and
   ``\\copy (SELECT ... ORDER BY id) TO`` each CSV (dump); SQLite a Python ``sqlite3`` process
   ``executemany`` from the CSVs in one transaction, and ``SELECT *`` -> one JSON line per row.
@@ -268,8 +268,9 @@ class Backend:
         extra = ["--append"] if mode == "append" else []
         return [self.tool, "load", str(self.files.ours[fmt]), *self._common(), *extra]
 
-    def ours_dump(self, fmt: str) -> list[str]:
-        return [self.tool, "dump", "-o", str(self.folder / f"out.{fmt.lower()}"), *self._common()]
+    def ours_dump(self, fmt: str, *extra: str) -> list[str]:
+        out = str(self.folder / f"out.{fmt.lower()}")
+        return [self.tool, "dump", "-o", out, *self._common(), *extra]
 
     def _common(self) -> list[str]:
         return ["--database-url", self.url, "--models", "scale_models", "--quiet"]
@@ -404,6 +405,9 @@ def operations(backend: Backend, books: int, only: str) -> list[Operation]:
             Operation(f"load {fmt} merge, full", "ours", "full", backend.ours_load(fmt, "merge"))
         )
         ops.append(Operation(f"dump {fmt}", "ours", "full", backend.ours_dump(fmt)))
+    if isinstance(backend, Postgres):  # tables on two connections sharing one snapshot
+        jobs = backend.ours_dump("JSON", "--jobs", "2")
+        ops.append(Operation("dump JSON --jobs 2", "ours", "full", jobs))
     if books <= DJANGO_BOOKS:
         ops.append(Operation("Django loaddata", "django", "empty", backend.django("loaddata")))
         ops.append(Operation("Django dumpdata", "django", "full", backend.django("dumpdata")))
