@@ -86,7 +86,7 @@ smoke: $(UV) ## Build each wheel and install it alone into a clean venv
 # `make stress` checks); each file's tests stay together, in file order, on one worker. The
 # batteries-pytest tests (each runs a real pytest in a subprocess) run once, in `isolated`, next
 # to only what that package declares, where single tests are shared out (their files are long and
-# each test owns its project). TEST_WORKERS= ISOLATED_WORKERS= runs everything in one process.
+# each test owns its project). TEST_WORKERS= ISOLATED_WORKERS= runs each step in one process.
 TEST_WORKERS ?= -n 2 --dist loadfile
 ISOLATED_WORKERS ?= -n 2
 
