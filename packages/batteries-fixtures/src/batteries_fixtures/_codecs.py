@@ -26,7 +26,8 @@ import enum
 import math
 import re
 import uuid
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -42,9 +43,11 @@ from batteries_fixtures._raw import RAW_KEY
 __all__ = [
     "JSON_WRAPPER",
     "Codec",
+    "Inline",
     "codec_for",
     "codec_for_type",
     "fast_decoder",
+    "inline_form",
     "resolve_type",
 ]
 
@@ -625,6 +628,36 @@ def _array_codec(item: Codec) -> Codec:
 # ---------------------------------------------------------------- fast paths for loads
 
 
+@dataclass(frozen=True)
+class Inline:
+    """A fast decoder's plain case as Python source, for a generated row function.
+
+    Attributes:
+        test: An expression of ``v``, true when ``v`` is the plain case.
+        value: The expression of ``v`` the decoder returns in that case.
+        names: The objects ``{name}`` stands for in ``test`` and ``value``.
+    """
+
+    test: str
+    value: str
+    names: Mapping[str, object]
+
+
+_INLINE: weakref.WeakKeyDictionary[Callable[[Any], Any], Inline] = weakref.WeakKeyDictionary()
+
+
+def inline_form(decode: Callable[[Any], Any]) -> Inline | None:
+    """The plain case of a decoder made by :func:`fast_decoder`, if it has one."""
+    return _INLINE.get(decode)
+
+
+def _inline(
+    decode: Callable[[Any], Any], test: str, value: str = "v", **names: object
+) -> Callable[[Any], Any]:
+    _INLINE[decode] = Inline(test, value, names)
+    return decode
+
+
 def fast_decoder(codec: Codec, column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     """``codec.decode`` for ``column``, or a function that gives the same results sooner.
 
@@ -645,7 +678,7 @@ def fast_decoder(codec: Codec, column: Column[Any], dialect: Dialect) -> Callabl
                 return value
             return slow(value)
 
-        return decode_int
+        return _inline(decode_int, f"type(v) is int and {low!r} <= v <= {high!r}")
     if kind == "str" and _made_by(slow, _string_codec) and isinstance(type_, sqltypes.String):
         return _fast_string(type_, slow, postgres=dialect.name == "postgresql")
     if kind == "bool" and slow is _decode_bool:
@@ -653,7 +686,7 @@ def fast_decoder(codec: Codec, column: Column[Any], dialect: Dialect) -> Callabl
         def decode_bool(value: Any) -> Any:
             return value if type(value) is bool else slow(value)
 
-        return decode_bool
+        return _inline(decode_bool, "type(v) is bool")
     if kind == "decimal" and _made_by(slow, _decimal_codec) and isinstance(type_, sqltypes.Numeric):
         return _fast_decimal(type_, slow, sqlite=dialect.name == "sqlite")
     if kind == "datetime-aware" and slow is _decode_aware:
@@ -676,7 +709,12 @@ def _fast_string(
             return value
         return slow(value)
 
-    return decode
+    test = "type(v) is str"
+    if limit != math.inf:
+        test += f" and len(v) <= {limit!r}"
+    if postgres:
+        test += ' and "\\x00" not in v'
+    return _inline(decode, test)
 
 
 def _fast_decimal(
@@ -699,7 +737,13 @@ def _fast_decimal(
             return Decimal(value)
         return slow(value)
 
-    return decode
+    return _inline(
+        decode,
+        "type(v) is str and {plain}(v) is not None",
+        "{Decimal}(v)",
+        plain=plain,
+        Decimal=Decimal,
+    )
 
 
 def _fast_aware(slow: Callable[[Any], Any]) -> Callable[[Any], Any]:

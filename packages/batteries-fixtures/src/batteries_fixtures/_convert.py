@@ -33,7 +33,9 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from batteries_fixtures._codecs import fast_decoder, resolve_type
 from batteries_fixtures._raw import RAW_TYPES, raw_positions
 from batteries_fixtures._readers import MISSING, RawRecord
+from batteries_fixtures._rowcode import FastColumn, RowFunction, compile_row
 from batteries_fixtures._schema import Schema, TableInfo
+from batteries_fixtures._sqlite_codecs import decode_aware_raw
 from batteries_fixtures.exceptions import (
     FixtureFormatError,
     FixtureSchemaError,
@@ -237,30 +239,37 @@ class Converter:
         table's other columns (what dumps write); everything after the table's columns is
         then the same for every such record, bar the file and record numbers.
         """
-        self._fast: list[tuple[str | None, Callable[[Any], Any], bool]] | None = None
+        self._fast: RowFunction | None = None
         if len(self.pk_keys) != 1:
             return
         dialect = self.schema.dialect
-        plan: list[tuple[str | None, Callable[[Any], Any], bool]] = []
+        plan: list[FastColumn] = []
         for position, column in enumerate(self.info.columns):
             codec = self.info.codecs[column.key]
-            decode = fast_decoder(codec, column, dialect)
+            plain = decode = fast_decoder(codec, column, dialect)
             process = _fast_bind(columns[position].type, dialect, processors[position])
             if process is not None:
                 decode = _then_raw(decode, process) if codec.raw else _then(decode, process)
+                if codec.decode is decode_aware_raw and process is _sqlite_datetime:
+                    decode = _sqlite_aware(decode)
             if column.key in self.refs:
                 decode = _not_a_list(decode)  # a natural key: the full path resolves it
             key = None if column.key == self.pk_keys[0] else column.key
-            plan.append((key, decode, bool(column.nullable) and key is not None))
+            bind = None if process is None or process is _identity else process
+            nullable = bool(column.nullable) and key is not None
+            plan.append(FastColumn(key, decode, nullable, plain, bind))
         sample = dict(self.blank)
         sample[SHAPE] = "1" * len(self.data_keys)
         prototype = self.driver_row(sample)
         at = self.keys.index(FILE)
         assert self.keys[at + 1] == RECORD
-        self._fast_middle = prototype[len(plan) : at]
-        self._fast_after = prototype[at + 2 :]
-        self._fast_fields = frozenset(self.data_keys)
-        self._fast = plan
+        self._fast = compile_row(
+            plan,
+            frozenset(self.data_keys),
+            prototype[len(plan) : at],
+            prototype[at + 2 :],
+            self._slow_row,
+        )
 
     def row(self, record: RawRecord, file_index: int) -> tuple[Any, ...]:
         """The staged row of ``record`` as the driver takes it, made directly when it is plain.
@@ -272,26 +281,13 @@ class Converter:
             FixtureFormatError: See :meth:`convert`.
             FixtureValueError: See :meth:`convert`.
         """
-        plan = self._fast
-        pk = record.pk
-        fields = record.fields
-        if plan is None or pk is None or pk is MISSING or fields.keys() != self._fast_fields:
+        fast = self._fast
+        if fast is None:
             return self.driver_row(self.convert(record, file_index))
-        values: list[Any] = []
-        append = values.append
-        try:
-            for key, decode, nullable in plan:
-                value = pk if key is None else fields[key]
-                if value is not None:
-                    append(decode(value))
-                elif nullable:
-                    append(None)
-                else:
-                    return self.driver_row(self.convert(record, file_index))
-        except (TypeError, ValueError, ArithmeticError):
-            # The full path names the record and field, or finds the value fine after all.
-            return self.driver_row(self.convert(record, file_index))
-        return (*values, *self._fast_middle, file_index, record.index, *self._fast_after)
+        return fast(record, file_index)
+
+    def _slow_row(self, record: RawRecord, file_index: int) -> tuple[Any, ...]:
+        return self.driver_row(self.convert(record, file_index))
 
     def convert(self, record: RawRecord, file_index: int) -> dict[str, Any]:
         """The staged row of ``record``.
@@ -558,6 +554,38 @@ def _identity(value: Any) -> Any:
 def _sqlite_datetime(value: datetime) -> str:
     # SQLAlchemy's default SQLite storage format: the wall time, microseconds always written.
     return value.isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_aware(full: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``full`` (decode a zoned datetime, then ``_sqlite_datetime``), sooner for UTC text.
+
+    A dump writes ``2001-03-04T05:06:07.123456+00:00``; SQLite stores its UTC wall time
+    ``2001-03-04 05:06:07.123456``, the same digits: once ``fromisoformat`` accepts the text
+    (the digits are a valid moment), it is cut, not formatted again (``isoformat`` costs five
+    times the parse). Any other form takes ``full``.
+    """
+    parse = datetime.fromisoformat
+
+    def decode(value: Any) -> Any:
+        if (
+            type(value) is str
+            and len(value) == 32
+            and value[26:] == "+00:00"
+            and value.isascii()
+            and value[4] == value[7] == "-"
+            and value[10] == "T"
+            and value[11:13] < "24"  # a parser that reads 24:00 as the next day takes full
+            and value[13] == value[16] == ":"
+            and value[19] == "."
+        ):
+            try:
+                parse(value)
+            except ValueError:
+                return full(value)
+            return f"{value[:10]} {value[11:26]}"
+        return full(value)
+
+    return decode
 
 
 def _pk_text(record: RawRecord) -> str:

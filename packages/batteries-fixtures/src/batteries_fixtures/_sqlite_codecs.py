@@ -36,7 +36,7 @@ from batteries_fixtures._codecs import (
 from batteries_fixtures._json_text import json_text_codec
 from batteries_fixtures._raw import RawFloat, RawInt, RawText, raw_of, wrap_raw
 
-__all__ = ["sqlite_codec"]
+__all__ = ["decode_aware_raw", "sqlite_codec"]
 
 _SAMPLE = datetime(2000, 1, 2, 3, 4, 5, 6)
 
@@ -55,7 +55,7 @@ def sqlite_codec(type_: sqltypes.TypeEngine[Any], dialect: Dialect) -> Codec | N
             parse=datetime.fromisoformat,
             to_json=encode,
             decode=(
-                _decode_aware_raw
+                decode_aware_raw
                 if aware
                 else _raw_decoder(datetime.fromisoformat, _decode_naive, naive=True)
             ),
@@ -161,7 +161,7 @@ def _raw_or(value: Any, decode: Callable[[Any], Any]) -> Any:
 # The decoders parse first and look at the type only when that fails: a parse per value.
 
 
-def _decode_aware_raw(value: Any) -> Any:
+def decode_aware_raw(value: Any) -> Any:
     try:
         parsed = datetime.fromisoformat(value)
     except TypeError:
