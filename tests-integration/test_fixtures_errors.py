@@ -7,6 +7,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from backends import Backend
 from batteries_fixtures import (
@@ -200,3 +202,128 @@ async def test_a_missing_file_is_reported_before_connecting(tmp_path: Path) -> N
         await load("postgresql://app:hunter2@127.0.0.1:1/app", tmp_path / "nope.json")
     with pytest.raises(ValueError, match="Unknown load mode 'replace'"):
         await load("sqlite+aiosqlite://", [], mode="replace")  # type: ignore[arg-type]
+
+
+# SQLite's own constraints replace the scans for duplicate keys and dangling foreign keys on
+# the happy path (see batteries_fixtures._enforced): the errors must stay what they were, and a
+# key the database does not check must still be looked for.
+
+SETTING = '{"table": "org_setting", "pk": {"org_id": 99, "key": "k"}, "fields": {"value": "x"}}'
+NEW_SETTING = (
+    '{"table": "org_setting", "pk": {"org_id": 2, "key": "lang"}, "fields": {"value": "x"}}'
+)
+
+
+@pytest.mark.parametrize("mode", ["append", "truncate", "merge"])
+@pytest.mark.parametrize(
+    ("content", "error", "fragments"),
+    [
+        (
+            f"[{NEW_SETTING}, {NEW_SETTING}]",
+            DuplicateRecordError,
+            ["record 1", "key (2, 'lang') appears twice", "(first in", "record 0"],
+        ),
+        (f"[{SETTING}]", UnresolvedReferenceError, ["record 0", "'org_id' = 99", "'org'"]),
+    ],
+    ids=["duplicate pk", "fk to nowhere"],
+)
+async def test_each_mode_names_the_record_at_fault(
+    database: Database,
+    schema: ModuleType,
+    tmp_path: Path,
+    mode: str,
+    content: str,
+    error: type[FixtureError],
+    fragments: list[str],
+) -> None:
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    before = await _snapshot(database, schema)
+    path = tmp_path / "fixture.json"
+    path.write_text(content)
+    with pytest.raises(error) as info:
+        await load(database, path, models=schema.MODELS, mode=mode)  # type: ignore[arg-type]
+    for fragment in fragments:
+        assert fragment in str(info.value)
+    assert await _snapshot(database, schema) == before
+
+
+async def test_a_key_given_twice_is_named_before_a_stored_one(
+    database: Database, schema: ModuleType, tmp_path: Path
+) -> None:
+    """Append: a stored setting given twice; the fixture's own fault is the one named."""
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    stored = (
+        '{"table": "org_setting", "pk": {"org_id": 1, "key": "theme"}, "fields": {"value": "x"}}'
+    )
+    path = tmp_path / "fixture.json"
+    path.write_text(f"[{stored}, {stored}]")
+    with pytest.raises(
+        DuplicateRecordError,
+        match=r"record 1: table 'org_setting' key \(1, 'theme'\) appears twice",
+    ):
+        await load(database, path, models=schema.MODELS, mode="append")
+
+
+async def test_a_foreign_key_the_database_does_not_check_is_still_refused(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Models declare ``book.author_id`` a foreign key; the stored table has no such constraint
+    (made by hand, or by an old migration). The load refuses the dangling row all the same."""
+    metadata = MetaData()
+    Table("author", metadata, Column("id", Integer, primary_key=True))
+    book = Table(
+        "book",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("author_id", ForeignKey("author.id")),
+    )
+    database = Database(backend.url)
+    try:
+        async with database.connect() as connection:
+            await connection.exec_driver_sql("CREATE TABLE author (id INTEGER PRIMARY KEY)")
+            await connection.exec_driver_sql(
+                "CREATE TABLE book (id INTEGER PRIMARY KEY, author_id INTEGER)"
+            )
+            await connection.commit()
+        path = tmp_path / "fixture.jsonl"
+        path.write_text('{"table": "book", "pk": 1, "fields": {"author_id": 7}}\n')
+        for mode in ("append", "merge"):
+            with pytest.raises(UnresolvedReferenceError, match="'author_id' = 7 points at no row"):
+                await load(database, path, models=metadata, mode=mode)  # type: ignore[arg-type]
+        async with database.connect() as connection:
+            count = await connection.exec_driver_sql(f"SELECT count(*) FROM {book.name}")
+            assert count.scalar_one() == 0
+    finally:
+        await database.dispose()
+
+
+async def test_sqlite_with_foreign_keys_off_still_refuses_a_dangling_row(tmp_path: Path) -> None:
+    """A connection of the caller's own, where ``PRAGMA foreign_keys`` is off (SQLite's
+    default): the database checks nothing, so the load does."""
+    metadata = MetaData()
+    Table("author", metadata, Column("id", Integer, primary_key=True))
+    Table(
+        "book",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("author_id", ForeignKey("author.id")),
+    )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'off.sqlite3'}")
+    path = tmp_path / "fixture.jsonl"
+    path.write_text('{"table": "book", "pk": 1, "fields": {"author_id": 7}}\n')
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(metadata.create_all)
+            enforced = await connection.exec_driver_sql("PRAGMA foreign_keys")
+            assert enforced.scalar_one() == 0
+            for mode in ("append", "merge"):
+                with pytest.raises(UnresolvedReferenceError, match="'author_id' = 7 points at"):
+                    await load(connection, path, models=metadata, mode=mode)  # type: ignore[arg-type]
+            count = await connection.exec_driver_sql("SELECT count(*) FROM book")
+            assert count.scalar_one() == 0
+    finally:
+        await engine.dispose()

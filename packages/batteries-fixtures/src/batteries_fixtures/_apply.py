@@ -39,6 +39,7 @@ from batteries_fixtures._checks import (
 )
 from batteries_fixtures._convert import EXISTS, FILE, NATURAL, RECORD, SAME, SHAPE, Converter
 from batteries_fixtures._db_errors import integrity_error, locate_clash
+from batteries_fixtures._enforced import Enforced, enforced_by_database
 from batteries_fixtures._graph import Edge, LoadPlan, strongly_connected
 from batteries_fixtures._keyless import refuse_merge
 from batteries_fixtures._overriding import select_for
@@ -46,7 +47,11 @@ from batteries_fixtures._reports import LoadReport
 from batteries_fixtures._schema import Schema
 from batteries_fixtures._sequences import SavedSequence, move_past_keys, restore, save
 from batteries_fixtures._target import Progress
-from batteries_fixtures.exceptions import FixtureIntegrityError, UnresolvedReferenceError
+from batteries_fixtures.exceptions import (
+    DuplicateRecordError,
+    FixtureIntegrityError,
+    UnresolvedReferenceError,
+)
 
 __all__ = ["Applier", "Mode"]
 
@@ -79,6 +84,7 @@ class Applier:
         self.progress = progress
         self.files = report.files
         self.current: str | None = None
+        self.enforced = Enforced()  # what the database checks itself: see _enforced
         self._written: set[str] = set()  # tables where some row was inserted or updated
         self._drawn: dict[str, int] = {}  # values drawn from each sequence by inserted rows
         self.broken: dict[str, set[str]] = {}
@@ -104,9 +110,17 @@ class Applier:
         dialect = self.schema.dialect.name
         if dialect == "postgresql":
             await self._lock_tables(connection)
+        self.enforced = await enforced_by_database(
+            connection,
+            self.schema,
+            self.plan.order,
+            deferred=bool(self.plan.deferred),
+            inserts_only=self.mode != "merge",
+        )
         for name in self.plan.order:
             converter = self.converters[name]
-            await check_duplicates(connection, converter, self.files)
+            if name not in self.enforced.primary_keys:
+                await check_duplicates(connection, converter, self.files)
             await refuse_rows_given_twice(connection, converter, self.files)
             await refuse_late_natural_keys(
                 connection, converter, self.broken.get(name, set()), self.files
@@ -223,12 +237,17 @@ class Applier:
         refs = [k for k in converter.refs if k not in broken]
         await resolve_references(connection, converter, refs, self.files)
         skip = broken | self.deferred.get(info.name, set())
+        skip |= self.enforced.foreign_keys.get(info.name, set())
         await check_dangling(connection, converter, info.column_keys - skip, self.files)
         await resolve_own_keys(connection, converter, self.files)
         if self.mode != "truncate":
-            await mark_existing(
-                connection, converter, mode=self.mode, broken=broken, files=self.files
-            )
+            try:
+                await mark_existing(
+                    connection, converter, mode=self.mode, broken=broken, files=self.files
+                )
+            except DuplicateRecordError:
+                await self._name_refused(connection, converter)  # a key given twice comes first
+                raise
         pk_keys = converter.pk_keys
         generated = s.c[pk_keys[0]].is_(None) if len(pk_keys) == 1 else literal(False)
         groups = await _groups(connection, s, case((generated, 1), else_=0))
@@ -328,11 +347,24 @@ class Applier:
         except IntegrityError as exc:
             if exc.connection_invalidated:
                 raise
+            await self._name_refused(connection, converter)
             error = integrity_error(exc, converter.info.name, self.schema)
             named = await locate_clash(connection, error, converter, self.files, exc)
             if named is error:
                 named = await self._first_refused(connection, converter, statement, group, error)
             raise named from exc
+
+    async def _name_refused(self, connection: AsyncConnection, converter: Converter) -> None:
+        """Run the scans left to the database's constraints (see ``_enforced``) after it refused.
+
+        Each raises the error it would have raised before the writes, naming the record.
+        """
+        name = converter.info.name
+        if name in self.enforced.primary_keys:
+            await check_duplicates(connection, converter, self.files)
+        keys = self.enforced.foreign_keys.get(name)
+        if keys:
+            await check_dangling(connection, converter, keys, self.files)
 
     async def _first_refused(
         self,
