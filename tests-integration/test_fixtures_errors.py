@@ -327,3 +327,31 @@ async def test_sqlite_with_foreign_keys_off_still_refuses_a_dangling_row(tmp_pat
             assert count.scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+async def test_sqlite_keys_deferred_by_the_caller_are_still_checked_by_the_load(
+    tmp_path: Path,
+) -> None:
+    """The caller's transaction runs ``PRAGMA defer_foreign_keys = ON``: SQLite would check only
+    at the caller's commit, where no record can be named, so the load looks for itself."""
+    metadata = MetaData()
+    Table("author", metadata, Column("id", Integer, primary_key=True))
+    Table(
+        "book",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("author_id", ForeignKey("author.id")),
+    )
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'deferred.sqlite3'}")
+    path = tmp_path / "fixture.jsonl"
+    path.write_text('{"table": "book", "pk": 1, "fields": {"author_id": 7}}\n')
+    try:
+        await database.create_all(metadata)
+        async with database.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            with pytest.raises(UnresolvedReferenceError, match="'author_id' = 7 points at"):
+                await load(connection, path, models=metadata, mode="append")
+            count = await connection.exec_driver_sql("SELECT count(*) FROM book")
+            assert count.scalar_one() == 0
+    finally:
+        await database.dispose()

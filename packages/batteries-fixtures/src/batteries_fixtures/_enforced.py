@@ -54,7 +54,12 @@ async def enforced_by_database(
     found = Enforced()
     if schema.dialect.name != "sqlite":
         return found
-    checks_keys = not deferred and await _scalar(connection, "PRAGMA foreign_keys") == 1
+    # A caller's own transaction may defer every key already (the pragma lasts until it ends).
+    checks_keys = (
+        not deferred
+        and await _scalar(connection, "PRAGMA foreign_keys") == 1
+        and await _scalar(connection, "PRAGMA defer_foreign_keys") == 0
+    )
     for name in names:
         info = schema.tables[name]
         if info.table.schema is not None:  # an attached database: left to the scans
