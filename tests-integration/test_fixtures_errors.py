@@ -114,6 +114,14 @@ CASES: dict[str, tuple[bytes | None, type[FixtureError], list[str]]] = {
 }
 
 
+async def _seeded(database: Database, schema: ModuleType) -> str:
+    """Create the test schema's tables, insert its rows, and return their dump."""
+    await database.create_all(schema.Base.metadata)
+    async with database.connect() as connection:
+        await schema.seed(connection)
+    return await _snapshot(database, schema)
+
+
 async def _snapshot(database: Database, schema: ModuleType) -> str:
     buffer = io.StringIO()
     await dump(database, buffer, models=schema.MODELS)
@@ -125,10 +133,7 @@ async def test_bad_input_is_one_line_and_changes_nothing(
     database: Database, schema: ModuleType, tmp_path: Path, case: str
 ) -> None:
     content, error, fragments = CASES[case]
-    await database.create_all(schema.Base.metadata)
-    async with database.connect() as connection:
-        await schema.seed(connection)
-    before = await _snapshot(database, schema)
+    before = await _seeded(database, schema)
     path = tmp_path / ("fixture.jsonl" if "jsonl" in case else "fixture.json")
     if content is not None:
         path.write_bytes(content)
@@ -145,10 +150,7 @@ async def test_bad_input_is_one_line_and_changes_nothing(
 async def test_a_value_the_database_refuses_names_its_record(
     database: Database, backend: Backend, schema: ModuleType, tmp_path: Path
 ) -> None:
-    await database.create_all(schema.Base.metadata)
-    async with database.connect() as connection:
-        await schema.seed(connection)
-    before = await _snapshot(database, schema)
+    before = await _seeded(database, schema)
     path = tmp_path / "fixture.json"
     too_wide = '{"table": "sample", "pk": 9, "fields": {"amount": "123456789.0001"}}'
     path.write_text(f"[{ORG}, {too_wide}]", encoding="utf-8")
@@ -236,10 +238,7 @@ async def test_each_mode_names_the_record_at_fault(
     error: type[FixtureError],
     fragments: list[str],
 ) -> None:
-    await database.create_all(schema.Base.metadata)
-    async with database.connect() as connection:
-        await schema.seed(connection)
-    before = await _snapshot(database, schema)
+    before = await _seeded(database, schema)
     path = tmp_path / "fixture.json"
     path.write_text(content)
     with pytest.raises(error) as info:
@@ -253,9 +252,7 @@ async def test_a_key_given_twice_is_named_before_a_stored_one(
     database: Database, schema: ModuleType, tmp_path: Path
 ) -> None:
     """Append: a stored setting given twice; the fixture's own fault is the one named."""
-    await database.create_all(schema.Base.metadata)
-    async with database.connect() as connection:
-        await schema.seed(connection)
+    await _seeded(database, schema)
     stored = (
         '{"table": "org_setting", "pk": {"org_id": 1, "key": "theme"}, "fields": {"value": "x"}}'
     )
@@ -268,19 +265,25 @@ async def test_a_key_given_twice_is_named_before_a_stored_one(
         await load(database, path, models=schema.MODELS, mode="append")
 
 
-async def test_a_foreign_key_the_database_does_not_check_is_still_refused(
-    backend: Backend, tmp_path: Path
-) -> None:
-    """Models declare ``book.author_id`` a foreign key; the stored table has no such constraint
-    (made by hand, or by an old migration). The load refuses the dangling row all the same."""
+def _author_and_book() -> MetaData:
+    """Models of two tables: ``book.author_id`` points at ``author``."""
     metadata = MetaData()
     Table("author", metadata, Column("id", Integer, primary_key=True))
-    book = Table(
+    Table(
         "book",
         metadata,
         Column("id", Integer, primary_key=True),
         Column("author_id", ForeignKey("author.id")),
     )
+    return metadata
+
+
+async def test_a_foreign_key_the_database_does_not_check_is_still_refused(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Models declare ``book.author_id`` a foreign key; the stored table has no such constraint
+    (made by hand, or by an old migration). The load refuses the dangling row all the same."""
+    metadata = _author_and_book()
     database = Database(backend.url)
     try:
         async with database.connect() as connection:
@@ -295,7 +298,7 @@ async def test_a_foreign_key_the_database_does_not_check_is_still_refused(
             with pytest.raises(UnresolvedReferenceError, match="'author_id' = 7 points at no row"):
                 await load(database, path, models=metadata, mode=mode)  # type: ignore[arg-type]
         async with database.connect() as connection:
-            count = await connection.exec_driver_sql(f"SELECT count(*) FROM {book.name}")
+            count = await connection.exec_driver_sql("SELECT count(*) FROM book")
             assert count.scalar_one() == 0
     finally:
         await database.dispose()
@@ -304,14 +307,7 @@ async def test_a_foreign_key_the_database_does_not_check_is_still_refused(
 async def test_sqlite_with_foreign_keys_off_still_refuses_a_dangling_row(tmp_path: Path) -> None:
     """A connection of the caller's own, where ``PRAGMA foreign_keys`` is off (SQLite's
     default): the database checks nothing, so the load does."""
-    metadata = MetaData()
-    Table("author", metadata, Column("id", Integer, primary_key=True))
-    Table(
-        "book",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("author_id", ForeignKey("author.id")),
-    )
+    metadata = _author_and_book()
     engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'off.sqlite3'}")
     path = tmp_path / "fixture.jsonl"
     path.write_text('{"table": "book", "pk": 1, "fields": {"author_id": 7}}\n')
@@ -334,14 +330,7 @@ async def test_sqlite_keys_deferred_by_the_caller_are_still_checked_by_the_load(
 ) -> None:
     """The caller's transaction runs ``PRAGMA defer_foreign_keys = ON``: SQLite would check only
     at the caller's commit, where no record can be named, so the load looks for itself."""
-    metadata = MetaData()
-    Table("author", metadata, Column("id", Integer, primary_key=True))
-    Table(
-        "book",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("author_id", ForeignKey("author.id")),
-    )
+    metadata = _author_and_book()
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'deferred.sqlite3'}")
     path = tmp_path / "fixture.jsonl"
     path.write_text('{"table": "book", "pk": 1, "fields": {"author_id": 7}}\n')
